@@ -49,25 +49,32 @@ class Event:
     """Base class of every event; value equality over the slots."""
 
     __slots__ = ()
+    _field_names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        names: list[str] = []
+        for klass in reversed(cls.__mro__):
+            names.extend(klass.__dict__.get("__slots__", ()))
+        cls._field_names = tuple(names)
 
     def _fields(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return tuple(getattr(self, name) for name in self._field_names)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._fields() == self._fields()  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._fields() == self._fields()
 
     def __hash__(self) -> int:  # events are mutable containers of lists: not hashable
         raise TypeError(f"{type(self).__name__} is not hashable")
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._field_names)
         return f"{type(self).__name__}({fields})"
 
 
 class Request(Event):
     """A request head (RFC 9112 section 3)."""
 
-    __slots__ = ("method", "target", "headers", "http_version")
+    __slots__ = ("headers", "http_version", "method", "target")
 
     def __init__(
         self,
@@ -83,7 +90,7 @@ class Request(Event):
 
 
 class _ResponseHead(Event):
-    __slots__ = ("status_code", "headers", "reason", "http_version")
+    __slots__ = ("headers", "http_version", "reason", "status_code")
 
     def __init__(
         self,

@@ -1,0 +1,273 @@
+"""The httptools engine: llhttp in strict mode, the fast default.
+
+llhttp calls back into this adapter, which forwards to the core's sink. Two gaps in what
+httptools exposes are bridged here: it has no way to skip the body of a response to
+HEAD (or to stop after a 2xx answer to CONNECT), so such heads are cut out and parsed
+alone; and it buffers a partly received header without limit, so the bytes of an
+unfinished head are counted across calls and bounded by ``Limits.max_head_size``.
+"""
+
+from __future__ import annotations
+
+import httptools
+
+from .._errors import ProtocolError, RemoteProtocolError
+from .._events import Headers
+from .._limits import Limits
+from ._base import RequestSink, ResponseSink
+
+__all__ = ["HttptoolsRequestEngine", "HttptoolsResponseEngine"]
+
+_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
+_OWS = (32, 9)  # SP, HTAB
+
+
+def _version(text: str) -> bytes:
+    return _VERSIONS.get(text) or text.encode("ascii")
+
+
+def _translate(exc: httptools.HttpParserError) -> ProtocolError:
+    """Turn an httptools error into ours, unwrapping errors our sink raised."""
+    cause = exc.__context__
+    if isinstance(exc, httptools.HttpParserCallbackError) and isinstance(cause, ProtocolError):
+        return cause
+    reason = str(exc) or type(exc).__name__
+    return RemoteProtocolError(f"malformed HTTP message: {reason}")
+
+
+class _HeadCollector:
+    """The llhttp callbacks shared by both directions: head pieces and limits."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._headers: Headers = []
+        self._head_bytes = 0
+        self._in_head = False
+        self._began_in_this_feed = False
+        self._in_message = False
+
+    @property
+    def in_message(self) -> bool:
+        return self._in_message
+
+    def on_message_begin(self) -> None:
+        self._in_message = True
+        self._in_head = True
+        self._began_in_this_feed = True
+        self._headers = []
+        self._head_bytes = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if value and value[-1] in _OWS:
+            value = value.rstrip(b" \t")  # llhttp keeps trailing OWS; RFC 9110 5.5 drops it
+        limits = self._limits
+        if len(name) > limits.max_field_size or len(value) > limits.max_field_size:
+            raise RemoteProtocolError("header field is too large", status_hint=431)
+        headers = self._headers
+        headers.append((name, value))
+        if len(headers) > limits.max_headers:
+            raise RemoteProtocolError("too many header fields", status_hint=431)
+        self._head_bytes += len(name) + len(value) + 4
+        if self._head_bytes > limits.max_head_size:
+            raise RemoteProtocolError("message head is too large", status_hint=431)
+
+    def _account_unfinished_head(self, fed: int) -> None:
+        """Bound the bytes llhttp holds for a head that spans several ``feed`` calls."""
+        if not self._in_head:
+            return
+        if not self._began_in_this_feed:
+            self._head_bytes += fed
+        if self._head_bytes > self._limits.max_head_size:
+            raise RemoteProtocolError("message head is too large", status_hint=431)
+
+
+class HttptoolsRequestEngine(_HeadCollector):
+    """Parses requests with llhttp for a server connection."""
+
+    def __init__(self, sink: RequestSink, limits: Limits) -> None:
+        super().__init__(limits)
+        self._sink = sink
+        self._url = b""
+        self._parser = httptools.HttpRequestParser(self)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._url = b""
+
+    def on_url(self, url: bytes) -> None:
+        url = self._url + url if self._url else url
+        self._url = url
+        if len(url) > self._limits.max_line_size:
+            raise RemoteProtocolError("request target is too long", status_hint=414)
+        self._head_bytes = len(url)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        parser = self._parser
+        headers = self._headers
+        self._headers = []  # what follows a chunked body are trailers
+        self._sink.on_request_head(
+            parser.get_method(), self._url, _version(parser.get_http_version()), headers
+        )
+
+    def on_body(self, body: bytes) -> None:
+        self._sink.on_data(body)
+
+    def on_message_complete(self) -> None:
+        self._in_message = False
+        trailers = self._headers
+        self._headers = []
+        self._sink.on_message_complete(trailers)
+
+    def feed(self, data: bytes) -> bytes | None:
+        self._began_in_this_feed = False
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            # llhttp stops after a CONNECT or Upgrade request, as the core does.
+            return data[upgrade.args[0] :]
+        except httptools.HttpParserError as exc:
+            raise _translate(exc) from None
+        self._account_unfinished_head(len(data))
+        return None
+
+
+class _HeadOnly:
+    """Parses one response head cut out of the stream (answers to HEAD and CONNECT)."""
+
+    def __init__(self, collector: _HeadCollector) -> None:
+        self._collector = collector
+        self.status_code = 0
+        self.reason = b""
+        self.http_version = b""
+        self.headers: Headers = []
+        self._parser = httptools.HttpResponseParser(self)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._collector.on_header(name, value)
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_headers_complete(self) -> None:
+        self.status_code = self._parser.get_status_code()
+        self.http_version = _version(self._parser.get_http_version())
+        self.headers = self._collector._headers
+
+    def parse(self, head: bytes) -> None:
+        self._collector.on_message_begin()
+        try:
+            self._parser.feed_data(head)
+        except httptools.HttpParserUpgrade:
+            pass
+        except httptools.HttpParserError as exc:
+            raise _translate(exc) from None
+        if not self.status_code:
+            raise RemoteProtocolError("malformed HTTP message: incomplete response head")
+
+
+class HttptoolsResponseEngine(_HeadCollector):
+    """Parses responses with llhttp for a client connection."""
+
+    def __init__(self, sink: ResponseSink, limits: Limits) -> None:
+        super().__init__(limits)
+        self._sink = sink
+        self._reason = b""
+        self._parser = httptools.HttpResponseParser(self)
+        self._method: bytes | None = None
+        self._head_only = False
+        self._pending = b""
+
+    def expect_response(self, method: bytes, proposes_upgrade: bool) -> None:
+        self._method = method
+        self._head_only = method == b"HEAD" or method == b"CONNECT"
+        self._parser = httptools.HttpResponseParser(self)
+        self._pending = b""
+
+    def on_message_begin(self) -> None:
+        if self._method is None:
+            raise RemoteProtocolError("data from the server while no request is outstanding")
+        super().on_message_begin()
+        self._reason = b""
+
+    def on_status(self, reason: bytes) -> None:
+        self._reason += reason
+        self._head_bytes = len(self._reason)
+        if len(self._reason) > self._limits.max_line_size:
+            raise RemoteProtocolError("status line is too long")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        parser = self._parser
+        headers = self._headers
+        self._headers = []
+        self._sink.on_response_head(
+            parser.get_status_code(), self._reason, _version(parser.get_http_version()), headers
+        )
+
+    def on_body(self, body: bytes) -> None:
+        self._sink.on_data(body)
+
+    def on_message_complete(self) -> None:
+        trailers = self._headers
+        self._headers = []
+        if self._parser.get_status_code() >= 200:
+            self._in_message = False
+            self._method = None
+        self._sink.on_message_complete(trailers)
+
+    @property
+    def in_message(self) -> bool:
+        return self._in_message or bool(self._pending)
+
+    def feed(self, data: bytes) -> bytes | None:
+        if self._head_only:
+            return self._feed_head_only(data)
+        if self._method is None:
+            raise RemoteProtocolError("data from the server while no request is outstanding")
+        self._began_in_this_feed = False
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            return data[upgrade.args[0] :]  # 101 Switching Protocols
+        except httptools.HttpParserError as exc:
+            raise _translate(exc) from None
+        self._account_unfinished_head(len(data))
+        return None
+
+    def _feed_head_only(self, data: bytes) -> bytes | None:
+        buffer = self._pending + data
+        while True:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buffer) > self._limits.max_head_size:
+                    raise RemoteProtocolError("message head is too large", status_hint=431)
+                self._pending = buffer
+                return None
+            head, buffer = buffer[: end + 4], buffer[end + 4 :]
+            probe = _HeadOnly(self)
+            probe.parse(head)
+            status = probe.status_code
+            if self._method == b"CONNECT" and status >= 200 and not 200 <= status < 300:
+                # A refused CONNECT: an ordinary response with an ordinary body.
+                self._head_only = False
+                self._pending = b""
+                return self.feed(head + buffer)
+            sink = self._sink
+            sink.on_response_head(status, probe.reason, probe.http_version, probe.headers)
+            if status < 200:
+                self._in_message = False
+                if sink.on_message_complete([]):
+                    self._pending = b""
+                    return buffer
+                continue
+            self._in_message = False
+            self._method = None
+            self._head_only = False
+            self._pending = b""
+            stop = sink.on_message_complete([])
+            if stop:
+                return buffer
+            if buffer:
+                raise RemoteProtocolError("data after the end of the response")
+            return None

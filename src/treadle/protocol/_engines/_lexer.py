@@ -1,0 +1,166 @@
+"""Strict lexing of message heads for the h11 engine, to llhttp's strict rules.
+
+h11 is lenient where llhttp (strict mode) is not, and the reverse; so that both engines
+accept and refuse the same bytes, the h11 engine checks every line here first and hands
+h11 a head in canonical form. Rules: CRLF line ends only (RFC 9112 2.2), no obs-fold
+(RFC 9112 5.2), field names are tokens with no space before the colon (RFC 9112 5.1),
+field values hold HTAB, SP, VCHAR and obs-text only (RFC 9110 5.5), known methods only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .._errors import RemoteProtocolError
+from .._limits import Limits
+
+__all__ = ["HeadScanner", "StartLine", "check_field_line"]
+
+# The request methods llhttp knows for HTTP/1.x (PRI and RTSP's methods excluded).
+_METHODS = frozenset(
+    b"DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND "
+    b"PROPPATCH SEARCH UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE "
+    b"M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE "
+    b"QUERY".split()
+)
+_VERSIONS = frozenset((b"0.9", b"1.0", b"1.1", b"2.0"))
+
+_REQUEST_LINE = re.compile(rb"([A-Z][A-Z_\-]*) +([\x21-\x7e]+) +HTTP/([0-9]\.[0-9])")
+_ORIGIN_OR_ABSOLUTE = re.compile(rb"/|\*|[A-Za-z][A-Za-z0-9+.\-]*://")
+_STATUS_LINE = re.compile(rb"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: ([^\r\n]*))?")
+_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t \x21-\x7e\x80-\xff]*")
+_FIELD_PREFIX = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]*(?::[\t \x21-\x7e\x80-\xff]*)?")
+
+
+class StartLine:
+    """The parts of a request line or status line, as bytes."""
+
+    __slots__ = ("canonical", "http_version", "method", "reason", "status_code", "target")
+
+    def __init__(self) -> None:
+        self.method = b""
+        self.target = b""
+        self.status_code = 0
+        self.reason = b""
+        self.http_version = b""
+        self.canonical = b""
+
+
+def _request_line(line: bytes) -> StartLine:
+    match = _REQUEST_LINE.fullmatch(line)
+    if match is None:
+        raise RemoteProtocolError("malformed request line")
+    method, target, version = match.groups()
+    if method not in _METHODS:
+        raise RemoteProtocolError(f"unknown method {method!r}", status_hint=501)
+    if method != b"CONNECT" and _ORIGIN_OR_ABSOLUTE.match(target) is None:
+        raise RemoteProtocolError("malformed request target")
+    if version not in _VERSIONS:
+        raise RemoteProtocolError("invalid HTTP version")
+    start = StartLine()
+    start.method, start.target, start.http_version = method, target, version
+    start.canonical = b"%s %s HTTP/%s" % (method, target, version)
+    return start
+
+
+def _status_line(line: bytes) -> StartLine:
+    match = _STATUS_LINE.fullmatch(line)
+    if match is None:
+        raise RemoteProtocolError("malformed status line")
+    version, status, reason = match.groups()
+    if version not in _VERSIONS:
+        raise RemoteProtocolError("invalid HTTP version")
+    start = StartLine()
+    start.http_version = version
+    start.status_code = int(status)
+    start.reason = reason or b""
+    # h11 refuses control bytes in the reason that llhttp lets through: it gets none.
+    start.canonical = b"HTTP/%s %s" % (version, status)
+    return start
+
+
+def check_field_line(line: bytes) -> None:
+    """Refuse a header or trailer line that llhttp's strict mode would refuse."""
+    if _FIELD_LINE.fullmatch(line) is None:
+        if line[:1] in (b" ", b"\t"):
+            raise RemoteProtocolError("obsolete line folding in a header field")
+        raise RemoteProtocolError("malformed header field")
+
+
+class HeadScanner:
+    """Finds and checks a head in arriving bytes, one complete line at a time.
+
+    Each line is checked once, so a head trickling in byte by byte costs linear time.
+    """
+
+    __slots__ = ("_buffer", "_is_request", "_limits", "_scanned", "_start", "_start_end")
+
+    def __init__(self, limits: Limits, *, is_request: bool) -> None:
+        self._limits = limits
+        self._is_request = is_request
+        self._buffer = bytearray()
+        self._scanned = 0
+        self._start: StartLine | None = None
+        self._start_end = 0
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._buffer)
+
+    def feed(self, data: bytes) -> tuple[StartLine, bytes, bytes] | None:
+        """Add bytes; once a whole head has arrived, return its start line, the head in
+        canonical form for h11, and the bytes after it."""
+        buffer = self._buffer
+        buffer += data
+        if self._start is None:
+            # RFC 9112 2.2: empty lines before the start line are ignored.
+            while buffer.startswith(b"\r\n"):
+                del buffer[:2]
+        limits = self._limits
+        while True:
+            end = buffer.find(b"\n", self._scanned)
+            if end < 0:
+                self._check_unfinished(buffer)
+                return None
+            if end == 0 or buffer[end - 1] != 13:
+                raise RemoteProtocolError("bare LF in the message head")
+            line = bytes(buffer[self._scanned : end - 1])
+            if b"\r" in line:
+                raise RemoteProtocolError("bare CR in the message head")
+            self._scanned = end + 1
+            if self._scanned > limits.max_head_size:
+                raise RemoteProtocolError("message head is too large", status_hint=431)
+            start = self._start
+            if start is None:
+                self._check_start_length(len(line))
+                self._start = _request_line(line) if self._is_request else _status_line(line)
+                self._start_end = self._scanned
+            elif line:
+                check_field_line(line)
+            else:
+                head = start.canonical + b"\r\n" + bytes(buffer[self._start_end : self._scanned])
+                rest = bytes(buffer[self._scanned :])
+                self._buffer = bytearray()
+                self._scanned = 0
+                self._start = None
+                return start, head, rest
+
+    def _check_start_length(self, length: int) -> None:
+        if length > self._limits.max_line_size:
+            if self._is_request:
+                raise RemoteProtocolError("request line is too long", status_hint=414)
+            raise RemoteProtocolError("status line is too long")
+
+    def _check_unfinished(self, buffer: bytearray) -> None:
+        unfinished = len(buffer) - self._scanned
+        if self._start is None:
+            self._check_start_length(unfinished - buffer.endswith(b"\r"))
+        if len(buffer) > self._limits.max_head_size:
+            raise RemoteProtocolError("message head is too large", status_hint=431)
+        partial = bytes(buffer[self._scanned :])
+        if partial.endswith(b"\r"):
+            partial = partial[:-1]
+        if b"\r" in partial:
+            raise RemoteProtocolError("bare CR in the message head")
+        if self._start is not None and partial and _FIELD_PREFIX.fullmatch(partial) is None:
+            check_field_line(partial)  # raises: no continuation can make this line valid

@@ -1,0 +1,79 @@
+"""How a message body is delimited (RFC 9112 section 6.3), and the outgoing body writer."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from ._errors import LocalProtocolError
+from ._events import Headers
+from ._writer import chunk, trailer_block
+
+__all__ = ["BodyWriter", "Framing", "outgoing_framing_fields"]
+
+
+class Framing(Enum):
+    NONE = "none"
+    LENGTH = "content-length"
+    CHUNKED = "chunked"
+    UNTIL_CLOSE = "until close"
+
+
+def outgoing_framing_fields(headers: Headers) -> tuple[int | None, bool, set[bytes]]:
+    """Content-Length, whether chunked, and Connection tokens of a head we are sending."""
+    length: int | None = None
+    chunked = False
+    connection: set[bytes] = set()
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            if length is not None or not value.isdigit():
+                raise LocalProtocolError(f"invalid or repeated Content-Length {value!r}")
+            length = int(value)
+        elif lowered == b"transfer-encoding":
+            if value.strip().lower() != b"chunked":
+                raise LocalProtocolError("only Transfer-Encoding: chunked can be sent")
+            chunked = True
+        elif lowered == b"connection":
+            connection.update(token.strip().lower() for token in value.split(b","))
+    if chunked and length is not None:
+        raise LocalProtocolError("Content-Length and Transfer-Encoding cannot both be sent")
+    return length, chunked, connection
+
+
+class BodyWriter:
+    """Frames the body of the message we are sending and checks it fits its framing."""
+
+    __slots__ = ("framing", "remaining")
+
+    def __init__(self, framing: Framing, length: int = 0) -> None:
+        self.framing = framing
+        self.remaining = length
+
+    def data(self, data: bytes) -> bytes:
+        framing = self.framing
+        if framing is Framing.CHUNKED:
+            return chunk(data) if data else b""
+        if framing is Framing.LENGTH:
+            if len(data) > self.remaining:
+                raise LocalProtocolError(
+                    f"body is longer than its Content-Length ({self.remaining} bytes left)"
+                )
+            self.remaining -= len(data)
+            return data
+        if framing is Framing.NONE:
+            if data:
+                raise LocalProtocolError("this message cannot have a body")
+            return b""
+        return data
+
+    def end(self, trailers: Headers) -> bytes:
+        framing = self.framing
+        if framing is Framing.CHUNKED:
+            return trailer_block(trailers)
+        if trailers:
+            raise LocalProtocolError("trailers need Transfer-Encoding: chunked")
+        if framing is Framing.LENGTH and self.remaining:
+            raise LocalProtocolError(
+                f"body is shorter than its Content-Length ({self.remaining} bytes missing)"
+            )
+        return b""
