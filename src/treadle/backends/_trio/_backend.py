@@ -1,0 +1,272 @@
+"""The trio backend object."""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import socket
+import ssl as _ssl
+import stat
+from collections.abc import Callable, Sequence
+from typing import IO, Any, TypeVar
+
+import trio
+
+from .._connect import open_tcp_listeners, open_tcp_socket
+from .._interface import (
+    AbstractResolver,
+    AddrInfo,
+    Connection,
+    ConnectionHandler,
+    HandlerFactory,
+    PeerVerifier,
+)
+from .._sendfile import file_span, sendfile_fallback
+from .._sockets import make_unix_listener
+from ._connection import TrioConnection, TrioTLSInfo, unwrap_broken
+from ._listener import TrioListener
+from ._sync import TrioDeadline, TrioTaskGroup, TrioTimer
+
+__all__ = ["TrioBackend"]
+
+T = TypeVar("T")
+
+
+async def _sock_connect(sock: socket.socket, address: Any) -> None:
+    """Non-blocking connect of a stdlib socket, as ``trio.socket`` does it."""
+    await trio.lowlevel.checkpoint_if_cancelled()
+    try:
+        sock.connect(address)
+    except BlockingIOError:
+        pass
+    else:
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return
+    await trio.lowlevel.wait_writable(sock)
+    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err:
+        raise OSError(err, f"Connect call failed {address!r}: {os.strerror(err)}")
+
+
+def _is_regular_file(file: IO[bytes]) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(file.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+class TrioBackend:
+    """Backend on trio: system tasks for connections, cancel scopes for deadlines."""
+
+    name = "trio"
+
+    # -- connections ------------------------------------------------------------------
+
+    async def connect_tcp(
+        self,
+        handler: ConnectionHandler,
+        host: str,
+        port: int,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        local_addr: tuple[str, int] | None = None,
+        family: int = 0,
+        happy_eyeballs_delay: float | None = 0.25,
+        verify_peer: PeerVerifier | None = None,
+        resolver: AbstractResolver | None = None,
+    ) -> TrioConnection:
+        sock = await open_tcp_socket(
+            self,
+            _sock_connect,
+            host,
+            port,
+            family=family,
+            local_addr=local_addr,
+            delay=happy_eyeballs_delay,
+            resolver=resolver,
+        )
+        if ssl is not None and server_hostname is None:
+            server_hostname = host
+        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+
+    async def connect_unix(
+        self,
+        handler: ConnectionHandler,
+        path: str,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        verify_peer: PeerVerifier | None = None,
+    ) -> TrioConnection:
+        if ssl is not None and server_hostname is None and ssl.check_hostname:
+            raise ValueError("server_hostname is required for TLS over a Unix socket")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            await _sock_connect(sock, path)
+        except BaseException:
+            sock.close()
+            raise
+        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+
+    async def _wrap_client(
+        self,
+        sock: socket.socket,
+        handler: ConnectionHandler,
+        ssl: _ssl.SSLContext | None,
+        server_hostname: str | None,
+        verify_peer: PeerVerifier | None,
+    ) -> TrioConnection:
+        try:
+            stream = None
+            if ssl is not None:
+                stream = trio.SSLStream(
+                    trio.SocketStream(trio.socket.from_stdlib_socket(sock)),
+                    ssl,
+                    server_hostname=server_hostname,
+                    https_compatible=True,
+                )
+                try:
+                    await stream.do_handshake()
+                except trio.BrokenResourceError as exc:
+                    raise unwrap_broken(exc) from None
+                if verify_peer is not None:
+                    verify_peer.check(TrioTLSInfo(stream))
+            conn = TrioConnection(sock, handler, stream)
+        except BaseException:
+            sock.close()
+            raise
+        try:
+            conn.start()
+        except BaseException:
+            conn.abort()
+            raise
+        return conn
+
+    async def serve_tcp(
+        self,
+        handler_factory: HandlerFactory,
+        host: str | Sequence[str] | None,
+        port: int,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        backlog: int = 100,
+        reuse_port: bool = False,
+        reuse_address: bool = True,
+        family: int = 0,
+    ) -> TrioListener:
+        sockets = await open_tcp_listeners(
+            self,
+            host,
+            port,
+            family=family,
+            backlog=backlog,
+            reuse_port=reuse_port,
+            reuse_address=reuse_address,
+        )
+        try:
+            listener = TrioListener(handler_factory, sockets, ssl=ssl)
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+        listener.start()
+        await trio.lowlevel.checkpoint()
+        return listener
+
+    async def serve_unix(
+        self,
+        handler_factory: HandlerFactory,
+        path: str,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        backlog: int = 100,
+    ) -> TrioListener:
+        sock = make_unix_listener(path, backlog)
+        try:
+            listener = TrioListener(handler_factory, [sock], ssl=ssl, unix=True)
+        except BaseException:
+            sock.close()
+            raise
+        listener.start()
+        await trio.lowlevel.checkpoint()
+        return listener
+
+    async def serve_socket(
+        self,
+        handler_factory: HandlerFactory,
+        sock: socket.socket,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        backlog: int = 100,
+    ) -> TrioListener:
+        sock.listen(backlog)
+        sock.setblocking(False)
+        listener = TrioListener(handler_factory, [sock], ssl=ssl)
+        listener.start()
+        await trio.lowlevel.checkpoint()
+        return listener
+
+    async def sendfile(
+        self, conn: Connection, file: IO[bytes], offset: int = 0, count: int | None = None
+    ) -> int:
+        if isinstance(conn, TrioConnection) and conn.ssl_object is None and _is_regular_file(file):
+            try:
+                return await conn.sendfile_native(file, offset, file_span(file, offset, count))
+            except NotImplementedError:
+                pass
+        return await sendfile_fallback(self, conn, file, offset, count)
+
+    # -- concurrency and time ---------------------------------------------------------
+
+    def task_group(self) -> TrioTaskGroup:
+        return TrioTaskGroup()
+
+    def create_event(self) -> trio.Event:
+        return trio.Event()
+
+    def create_lock(self) -> trio.Lock:
+        return trio.Lock()
+
+    def create_semaphore(self, value: int) -> trio.Semaphore:
+        return trio.Semaphore(value)
+
+    async def sleep(self, seconds: float) -> None:
+        await trio.sleep(seconds)
+
+    async def checkpoint(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+    def current_time(self) -> float:
+        return trio.current_time()
+
+    def fail_at(self, deadline: float | None) -> TrioDeadline:
+        return TrioDeadline(deadline)
+
+    def fail_after(self, seconds: float | None) -> TrioDeadline:
+        return TrioDeadline(None if seconds is None else trio.current_time() + seconds)
+
+    def create_timer(self, callback: Callable[[], object]) -> TrioTimer:
+        return TrioTimer(callback)
+
+    async def run_in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        """Run blocking ``func`` in a worker thread (contextvars are copied by trio).
+
+        Cancelling the caller abandons the thread's result, as on asyncio.
+        """
+        return await trio.to_thread.run_sync(functools.partial(func, *args), abandon_on_cancel=True)
+
+    async def getaddrinfo(
+        self,
+        host: str | None,
+        port: int | str | None,
+        *,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list[AddrInfo]:
+        infos = await trio.socket.getaddrinfo(host, port, family, type, proto, flags)
+        return [(int(f), int(t), p, c, tuple(a)) for f, t, p, c, a in infos]
