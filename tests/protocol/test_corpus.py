@@ -1,4 +1,4 @@
-"""llhttp's own test cases (../shared/corpus), run through both engines.
+"""llhttp's own test cases (a copy of ../shared/corpus in data/), run through both engines.
 
 Every request or response case llhttp rejects is rejected by treadle on each engine,
 and every case llhttp accepts is accepted and parsed identically by both engines, with
@@ -17,7 +17,7 @@ import pytest
 
 from ._drive import ENGINES, Outcome, parse_requests, parse_responses
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "llhttp_cases.json"
+CORPUS = Path(__file__).resolve().parent / "data" / "llhttp_cases.json"  # from ../shared/corpus
 
 _UPGRADE_WITH_BODY = (
     "a CONNECT or Upgrade request with a body is refused: through httptools, llhttp "
