@@ -75,6 +75,8 @@ class ServerConnection(Connection):
         if self._input_closed:
             raise RemoteProtocolError("request after Connection: close")
         limits = self.limits
+        if self._complete_unanswered >= limits.max_pipelined_requests:
+            raise RemoteProtocolError("too many pipelined requests", status_hint=429)
         if http_version != b"1.1" and http_version != b"1.0":
             raise RemoteProtocolError(f"unsupported HTTP version {http_version!r}", status_hint=505)
         if len(method) + len(target) + 10 > limits.max_line_size:
@@ -131,8 +133,6 @@ class ServerConnection(Connection):
         exchange.expect_continue = False
         self._events.append(EndOfMessage(trailers))
         self._complete_unanswered += 1
-        if self._complete_unanswered > self.limits.max_pipelined_requests:
-            raise RemoteProtocolError("too many pipelined requests", status_hint=429)
         if exchange.switch:
             self._switch_pending = True
             return True
