@@ -75,8 +75,14 @@ class ClientConnection(Connection):
             raise RemoteProtocolError(f"invalid status code {status_code}")
         fields = summarize(headers, self.limits)
         if status_code < 200:
-            if status_code == 101 and not exchange.proposes_upgrade:
-                raise RemoteProtocolError("101 Switching Protocols without an Upgrade request")
+            if status_code == 101 and not (
+                exchange.proposes_upgrade
+                and fields.upgrade
+                and b"upgrade" in fields.connection_tokens
+            ):
+                # RFC 9110 7.8: a 101 answers an Upgrade request with Upgrade and
+                # Connection: upgrade of its own.
+                raise RemoteProtocolError("101 Switching Protocols without a valid upgrade")
             self._informational = status_code
             self._events.append(InformationalResponse(status_code, headers, reason, http_version))
             return Framing.NONE, 0
@@ -97,9 +103,11 @@ class ClientConnection(Connection):
             if not coding or coding[-1] != b"chunked" or len(coding) > 1:
                 raise RemoteProtocolError("unsupported transfer coding", status_hint=501)
             framing = Framing.CHUNKED
-        elif fields.content_length_count:
+        elif fields.content_length:
             framing = Framing.LENGTH
             self._check_declared_length(fields.content_length)
+        elif fields.content_length_count:
+            framing = Framing.NONE  # Content-Length: 0
         else:
             framing = Framing.UNTIL_CLOSE
         tokens = fields.connection_tokens
