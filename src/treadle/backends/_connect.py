@@ -58,7 +58,7 @@ async def open_tcp_socket(
     ``delay=None`` tries addresses one after the other. The first success cancels the
     others.
     """
-    infos = await (resolver or DEFAULT_RESOLVER).resolve(host, port, family)
+    infos = await (DEFAULT_RESOLVER if resolver is None else resolver).resolve(host, port, family)
     infos = interleave_families(infos)
     if len(infos) == 1:
         return await _attempt(sock_connect, infos[0], local_addr)

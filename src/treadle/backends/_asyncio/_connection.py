@@ -90,18 +90,34 @@ class AsyncioConnection(asyncio.Protocol):
             transport.abort()
 
     def data_received(self, data: bytes) -> None:
-        self._handler.data_received(data)
+        try:
+            self._handler.data_received(data)
+        except Exception as exc:
+            self._handler_failed(exc, "data_received")
 
     def eof_received(self) -> bool:
-        self._handler.eof_received()
+        try:
+            self._handler.eof_received()
+        except Exception as exc:
+            self._handler_failed(exc, "eof_received")
+            return True
         # Plain sockets stay half-open until the handler closes; TLS transports close
         # themselves anyway (returning True would only log a warning).
         return not self._tls
 
+    def _handler_failed(self, exc: Exception, callback: str) -> None:
+        # Same policy as the trio backend (and asyncio's own "Fatal error: protocol
+        # call failed"): log, abort, and report the error through connection_lost(exc).
+        logger.error("%s() of %r failed; aborting the connection", callback, self, exc_info=exc)
+        self._exc = exc
+        self.abort()
+
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
         self._closing = True
-        self._exc = exc
+        if exc is not None or self._exc is None:
+            self._exc = exc
+        exc = self._exc
         for waiters in (self._drain_waiters, self._closed_waiters):
             for fut in waiters:
                 if not fut.done():
