@@ -18,23 +18,30 @@ class Framing(Enum):
     UNTIL_CLOSE = "until close"
 
 
-def outgoing_framing_fields(headers: Headers) -> tuple[int | None, bool, set[bytes]]:
+_FRAMING_FIELDS = {b"content-length": 0, b"transfer-encoding": 1, b"connection": 2}
+_NO_TOKENS: frozenset[bytes] = frozenset()
+
+
+def outgoing_framing_fields(headers: Headers) -> tuple[int | None, bool, frozenset[bytes]]:
     """Content-Length, whether chunked, and Connection tokens of a head we are sending."""
     length: int | None = None
     chunked = False
-    connection: set[bytes] = set()
+    connection = _NO_TOKENS
+    fields = _FRAMING_FIELDS
     for name, value in headers:
-        lowered = name.lower()
-        if lowered == b"content-length":
+        kind = fields.get(name.lower())
+        if kind is None:
+            continue
+        if kind == 0:
             if length is not None or not value.isdigit():
                 raise LocalProtocolError(f"invalid or repeated Content-Length {value!r}")
             length = int(value)
-        elif lowered == b"transfer-encoding":
+        elif kind == 1:
             if value.strip().lower() != b"chunked":
                 raise LocalProtocolError("only Transfer-Encoding: chunked can be sent")
             chunked = True
-        elif lowered == b"connection":
-            connection.update(token.strip().lower() for token in value.split(b","))
+        else:
+            connection = connection | {token.strip().lower() for token in value.split(b",")}
     if chunked and length is not None:
         raise LocalProtocolError("Content-Length and Transfer-Encoding cannot both be sent")
     return length, chunked, connection

@@ -1,7 +1,8 @@
 """Reading the framing-relevant fields of a received head (RFC 9112 sections 6 and 9).
 
 One pass over the header list collects what the core's policy needs; the policy itself
-(what to reject, how the body is delimited) lives in ``_policy``.
+(what to reject, how the body is delimited) lives in the connection classes. This runs
+for every message, so fields that do not matter cost one dictionary look-up.
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ from ._events import Headers
 from ._limits import Limits
 
 __all__ = ["FieldSummary", "summarize"]
+
+_HOST, _CONTENT_LENGTH, _TRANSFER_ENCODING, _CONNECTION, _UPGRADE, _EXPECT = range(6)
+_KINDS = {
+    b"host": _HOST,
+    b"content-length": _CONTENT_LENGTH,
+    b"transfer-encoding": _TRANSFER_ENCODING,
+    b"connection": _CONNECTION,
+    b"upgrade": _UPGRADE,
+    b"expect": _EXPECT,
+}
+_EMPTY: frozenset[bytes] = frozenset()
 
 
 class FieldSummary:
@@ -31,7 +43,7 @@ class FieldSummary:
         self.content_length_count = 0
         self.transfer_encoding: list[bytes] | None = None
         self.host_count = 0
-        self.connection_tokens: frozenset[bytes] = frozenset()
+        self.connection_tokens = _EMPTY
         self.upgrade = False
         self.expect_continue = False
 
@@ -49,33 +61,55 @@ def _tokens(value: bytes) -> list[bytes]:
     return [item.strip(b" \t").lower() for item in value.split(b",") if item.strip(b" \t")]
 
 
+def _codings(value: bytes) -> list[bytes]:
+    # RFC 9110 5.6.1 lets list recipients skip empty elements, but llhttp does not:
+    # it refuses "chunked," in a request and reads a response so framed to EOF while
+    # the core would decode it as chunked. A framing field that parsers read two ways
+    # is a smuggling vector, so it is refused on both engines.
+    codings = [item.strip(b" \t").lower() for item in value.split(b",")]
+    if not all(codings):
+        raise RemoteProtocolError(f"empty transfer coding in Transfer-Encoding {value!r}")
+    return codings
+
+
 def summarize(headers: Headers, limits: Limits) -> FieldSummary:
-    """Collect the fields the policy looks at, rejecting malformed framing fields and
-    heads over the field limits."""
+    """Collect the fields the policy looks at, rejecting malformed framing fields.
+
+    The field count and sizes are checked here for every engine.
+    """
     if len(headers) > limits.max_headers:
         raise RemoteProtocolError("too many header fields", status_hint=431)
-    max_field_size = limits.max_field_size
     summary = FieldSummary()
-    connection: list[bytes] = []
+    connection: list[bytes] | None = None
+    kinds = _KINDS
+    max_field_size = limits.max_field_size
     for name, value in headers:
         if len(value) > max_field_size or len(name) > max_field_size:
             raise RemoteProtocolError("header field is too large", status_hint=431)
-        lowered = name.lower()
-        if lowered == b"host":
+        kind = kinds.get(name.lower())
+        if kind is None:
+            continue
+        if kind == _HOST:
             summary.host_count += 1
-        elif lowered == b"content-length":
+        elif kind == _CONTENT_LENGTH:
             summary.content_length_count += 1
             summary.content_length = _parse_content_length(value)
-        elif lowered == b"transfer-encoding":
+        elif kind == _TRANSFER_ENCODING:
             if summary.transfer_encoding is None:
                 summary.transfer_encoding = []
-            summary.transfer_encoding.extend(_tokens(value))
-        elif lowered == b"connection":
+            summary.transfer_encoding.extend(_codings(value))
+        elif kind == _CONNECTION:
+            if connection is None:
+                connection = []
             connection.extend(_tokens(value))
-        elif lowered == b"upgrade":
+        elif kind == _UPGRADE:
             summary.upgrade = True
-        elif lowered == b"expect":
+        else:
             summary.expect_continue = value.strip(b" \t").lower() == b"100-continue"
     if connection:
         summary.connection_tokens = frozenset(connection)
+    coding = summary.transfer_encoding
+    if coding is not None and coding.count(b"chunked") > 1:
+        # RFC 9112 6.1: chunked is applied once; llhttp refuses a repeat with 400.
+        raise RemoteProtocolError("chunked transfer coding applied more than once")
     return summary

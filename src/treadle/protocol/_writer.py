@@ -25,6 +25,7 @@ _TARGET = re.compile(rb"[\x21-\x7e]+")
 # Field values: HTAB, SP, visible ASCII and obs-text; no other control bytes.
 _BAD_VALUE_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_REASON_BYTE = _BAD_VALUE_BYTE
+_BAD_HEAD_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _valid_names: set[bytes] = set()
 _VALID_NAMES_MAX = 1024
@@ -35,23 +36,42 @@ _STATUS_LINES = {code: b"HTTP/1.1 %d %s" % (code, reason) for code, reason in _R
 LAST_CHUNK = b"0\r\n\r\n"
 
 
-def _check_headers(headers: Headers) -> None:
-    for name, value in headers:
-        if name not in _valid_names:
+def _check_names(headers: Headers) -> None:
+    valid = _valid_names
+    for name, _ in headers:
+        if name not in valid:
             if _TOKEN.fullmatch(name) is None:
                 raise LocalProtocolError(f"invalid header name {name!r}")
-            if len(_valid_names) < _VALID_NAMES_MAX:
-                _valid_names.add(name)
+            if len(valid) < _VALID_NAMES_MAX:
+                valid.add(name)
+
+
+def _find_bad_value(headers: Headers) -> LocalProtocolError:
+    for name, value in headers:
         if _BAD_VALUE_BYTE.search(value) is not None:
-            raise LocalProtocolError(f"invalid character in the value of header {name!r}")
+            return LocalProtocolError(f"invalid character in the value of header {name!r}")
+    return LocalProtocolError("invalid character in the message head")  # pragma: no cover
 
 
 def _join(start_line: bytes, headers: Headers) -> bytes:
-    _check_headers(headers)
+    """Serialise a head, refusing CR, LF, NUL and other controls in any field.
+
+    Rather than scanning every value, the finished head is scanned once: it must hold
+    exactly one CRLF per line and no other control byte (HTAB aside).
+    """
+    _check_names(headers)
     lines = [start_line]
     lines.extend([name + b": " + value for name, value in headers])
     lines.append(b"\r\n")
-    return b"\r\n".join(lines)
+    head = b"\r\n".join(lines)
+    line_ends = len(headers) + 2
+    if (
+        head.count(b"\n") != line_ends
+        or head.count(b"\r") != line_ends
+        or _BAD_HEAD_BYTE.search(head) is not None
+    ):
+        raise _find_bad_value(headers)
+    return head
 
 
 def request_head(method: bytes, target: bytes, http_version: bytes, headers: Headers) -> bytes:
@@ -83,5 +103,4 @@ def trailer_block(trailers: Headers) -> bytes:
     """The last chunk and the trailer section (RFC 9112 section 7.1.2)."""
     if not trailers:
         return LAST_CHUNK
-    _check_headers(trailers)
-    return b"0\r\n" + b"".join(name + b": " + value + b"\r\n" for name, value in trailers) + b"\r\n"
+    return _join(b"0", trailers)

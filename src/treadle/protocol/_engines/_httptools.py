@@ -36,12 +36,20 @@ def _translate(exc: httptools.HttpParserError) -> ProtocolError:
 
 
 class _HeadCollector:
-    """The llhttp callbacks shared by both directions: head pieces and limits."""
+    """The llhttp callbacks shared by both directions: head pieces and limits.
+
+    This is the hot path of every request, so the per-field work is kept to what the
+    limits need; the size of the whole head is only summed when it could exceed
+    ``max_head_size`` (a head spanning calls, or one call larger than the limit).
+    """
 
     def __init__(self, limits: Limits) -> None:
         self._limits = limits
+        self._max_field_size = limits.max_field_size
+        self._max_headers = limits.max_headers
         self._headers: Headers = []
-        self._head_bytes = 0
+        self._head_bytes = 0  # bytes of an unfinished head fed in earlier calls
+        self._fed = 0  # size of the current feed() call
         self._in_head = False
         self._began_in_this_feed = False
         self._in_message = False
@@ -50,33 +58,43 @@ class _HeadCollector:
     def in_message(self) -> bool:
         return self._in_message
 
-    def on_message_begin(self) -> None:
+    def _begin(self) -> None:
         self._in_message = True
         self._in_head = True
         self._began_in_this_feed = True
-        self._headers = []
         self._head_bytes = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if value and value[-1] in _OWS:
             value = value.rstrip(b" \t")  # llhttp keeps trailing OWS; RFC 9110 5.5 drops it
-        limits = self._limits
-        if len(name) > limits.max_field_size or len(value) > limits.max_field_size:
+        if len(value) > self._max_field_size or len(name) > self._max_field_size:
             raise RemoteProtocolError("header field is too large", status_hint=431)
         headers = self._headers
         headers.append((name, value))
-        if len(headers) > limits.max_headers:
+        if len(headers) > self._max_headers:
             raise RemoteProtocolError("too many header fields", status_hint=431)
-        self._head_bytes += len(name) + len(value) + 4
-        if self._head_bytes > limits.max_head_size:
-            raise RemoteProtocolError("message head is too large", status_hint=431)
 
-    def _account_unfinished_head(self, fed: int) -> None:
+    def _head_complete(self, start_line_size: int) -> Headers:
+        """End of the head: check its total size if it could be too large."""
+        self._in_head = False
+        headers = self._headers
+        self._headers = []  # what follows a chunked body are trailers
+        limit = self._limits.max_head_size
+        if self._head_bytes + self._fed > limit:
+            size = start_line_size + sum(len(name) + len(value) + 4 for name, value in headers)
+            if size > limit:
+                raise RemoteProtocolError("message head is too large", status_hint=431)
+        return headers
+
+    def _account_unfinished_head(self) -> None:
         """Bound the bytes llhttp holds for a head that spans several ``feed`` calls."""
         if not self._in_head:
             return
-        if not self._began_in_this_feed:
-            self._head_bytes += fed
+        if self._began_in_this_feed:
+            # Only part of this call belongs to the head; count what llhttp reported.
+            self._head_bytes = sum(len(name) + len(value) + 4 for name, value in self._headers)
+        else:
+            self._head_bytes += self._fed
         if self._head_bytes > self._limits.max_head_size:
             raise RemoteProtocolError("message head is too large", status_hint=431)
 
@@ -88,30 +106,31 @@ class HttptoolsRequestEngine(_HeadCollector):
         super().__init__(limits)
         self._sink = sink
         self._url = b""
+        self._max_line_size = limits.max_line_size
         self._parser = httptools.HttpRequestParser(self)
+        self._on_body = sink.on_data
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        self._begin()
         self._url = b""
 
     def on_url(self, url: bytes) -> None:
-        url = self._url + url if self._url else url
+        if self._url:
+            url = self._url + url
         self._url = url
-        if len(url) > self._limits.max_line_size:
+        if len(url) > self._max_line_size:
             raise RemoteProtocolError("request target is too long", status_hint=414)
-        self._head_bytes = len(url)
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        url = self._url
+        headers = self._head_complete(len(url))
         parser = self._parser
-        headers = self._headers
-        self._headers = []  # what follows a chunked body are trailers
         self._sink.on_request_head(
-            parser.get_method(), self._url, _version(parser.get_http_version()), headers
+            parser.get_method(), url, _version(parser.get_http_version()), headers
         )
 
     def on_body(self, body: bytes) -> None:
-        self._sink.on_data(body)
+        self._on_body(body)
 
     def on_message_complete(self) -> None:
         self._in_message = False
@@ -121,6 +140,7 @@ class HttptoolsRequestEngine(_HeadCollector):
 
     def feed(self, data: bytes) -> bytes | None:
         self._began_in_this_feed = False
+        self._fed = len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -128,7 +148,8 @@ class HttptoolsRequestEngine(_HeadCollector):
             return data[upgrade.args[0] :]
         except httptools.HttpParserError as exc:
             raise _translate(exc) from None
-        self._account_unfinished_head(len(data))
+        if self._in_head:
+            self._account_unfinished_head()
         return None
 
 
@@ -152,10 +173,12 @@ class _HeadOnly:
     def on_headers_complete(self) -> None:
         self.status_code = self._parser.get_status_code()
         self.http_version = _version(self._parser.get_http_version())
-        self.headers = self._collector._headers
+        self.headers = self._collector._head_complete(len(self.reason))
 
     def parse(self, head: bytes) -> None:
-        self._collector.on_message_begin()
+        self._collector._begin()
+        self._collector._headers = []
+        self._collector._fed = len(head)
         try:
             self._parser.feed_data(head)
         except httptools.HttpParserUpgrade:
@@ -187,20 +210,18 @@ class HttptoolsResponseEngine(_HeadCollector):
     def on_message_begin(self) -> None:
         if self._method is None:
             raise RemoteProtocolError("data from the server while no request is outstanding")
-        super().on_message_begin()
+        self._begin()
+        self._headers = []
         self._reason = b""
 
     def on_status(self, reason: bytes) -> None:
         self._reason += reason
-        self._head_bytes = len(self._reason)
         if len(self._reason) > self._limits.max_line_size:
             raise RemoteProtocolError("status line is too long")
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        headers = self._head_complete(len(self._reason))
         parser = self._parser
-        headers = self._headers
-        self._headers = []
         self._sink.on_response_head(
             parser.get_status_code(), self._reason, _version(parser.get_http_version()), headers
         )
@@ -226,13 +247,15 @@ class HttptoolsResponseEngine(_HeadCollector):
         if self._method is None:
             raise RemoteProtocolError("data from the server while no request is outstanding")
         self._began_in_this_feed = False
+        self._fed = len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
             return data[upgrade.args[0] :]  # 101 Switching Protocols
         except httptools.HttpParserError as exc:
             raise _translate(exc) from None
-        self._account_unfinished_head(len(data))
+        if self._in_head:
+            self._account_unfinished_head()
         return None
 
     def _feed_head_only(self, data: bytes) -> bytes | None:
