@@ -22,6 +22,9 @@ _KINDS = {
     b"upgrade": _UPGRADE,
     b"expect": _EXPECT,
 }
+_KINDS.update({name.title(): kind for name, kind in _KINDS.items()})
+_KINDS[b"Content-length"] = _CONTENT_LENGTH
+_NAME_LENGTHS = frozenset(len(name) for name in _KINDS)  # skips most fields cheaply
 _EMPTY: frozenset[bytes] = frozenset()
 
 
@@ -83,12 +86,17 @@ def summarize(headers: Headers, limits: Limits) -> FieldSummary:
     connection: list[bytes] | None = None
     kinds = _KINDS
     max_field_size = limits.max_field_size
+    lengths = _NAME_LENGTHS
     for name, value in headers:
         if len(value) > max_field_size or len(name) > max_field_size:
             raise RemoteProtocolError("header field is too large", status_hint=431)
-        kind = kinds.get(name.lower())
+        kind = kinds.get(name)  # the usual spellings hit at once
         if kind is None:
-            continue
+            if len(name) not in lengths:
+                continue
+            kind = kinds.get(name.lower())
+            if kind is None:
+                continue
         if kind == _HOST:
             summary.host_count += 1
         elif kind == _CONTENT_LENGTH:

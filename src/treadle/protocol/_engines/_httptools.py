@@ -45,7 +45,6 @@ class _HeadCollector:
 
     def __init__(self, limits: Limits) -> None:
         self._limits = limits
-        self._max_field_size = limits.max_field_size
         self._max_headers = limits.max_headers
         self._headers: Headers = []
         self._head_bytes = 0  # bytes of an unfinished head fed in earlier calls
@@ -65,10 +64,10 @@ class _HeadCollector:
         self._head_bytes = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # Field sizes are checked by the core once the head is complete; the count is
+        # checked here so one large feed cannot grow the list past the limit.
         if value and value[-1] in _OWS:
             value = value.rstrip(b" \t")  # llhttp keeps trailing OWS; RFC 9110 5.5 drops it
-        if len(value) > self._max_field_size or len(name) > self._max_field_size:
-            raise RemoteProtocolError("header field is too large", status_hint=431)
         headers = self._headers
         headers.append((name, value))
         if len(headers) > self._max_headers:
