@@ -1,0 +1,30 @@
+"""Code in the docs runs: every ```python block of the listed guides is executed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+CHECKED = ["protocol.md"]
+BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def _blocks() -> list[object]:
+    params = []
+    for name in CHECKED:
+        for index, code in enumerate(BLOCK.findall((DOCS / name).read_text())):
+            params.append(pytest.param(code, id=f"{name}#{index}"))
+    return params
+
+
+@pytest.mark.parametrize("code", _blocks())
+def test_doc_snippet_runs(code: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(code, "<doc>", "exec"), namespace)
+
+
+def test_every_checked_guide_has_code() -> None:
+    assert len(_blocks()) >= len(CHECKED)
