@@ -1,4 +1,4 @@
-"""Code in the docs runs: every ```python block of the listed guides is executed."""
+"""Code in the docs runs: every ```python block of the README and listed guides."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-CHECKED = ["protocol.md"]
+ROOT = Path(__file__).resolve().parents[1]
+CHECKED = ["README.md", "docs/protocol.md"]
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def _blocks() -> list[object]:
     params = []
     for name in CHECKED:
-        for index, code in enumerate(BLOCK.findall((DOCS / name).read_text())):
+        for index, code in enumerate(BLOCK.findall((ROOT / name).read_text())):
             params.append(pytest.param(code, id=f"{name}#{index}"))
     return params
 
