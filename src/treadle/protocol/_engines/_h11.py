@@ -85,8 +85,8 @@ class _H11Engine:
                 found = self._scanner.feed(data)
                 if found is None:
                     return None
-                start, head, data = found
-                framing, length = self._head(start.http_version, start.reason, head)
+                start, head, fields, data = found
+                framing, length = self._head(start.http_version, start.reason, head, fields)
                 decoder = _decoder(framing, length, self._limits)
                 if decoder is None:
                     if self._complete([]):
@@ -104,7 +104,10 @@ class _H11Engine:
             data = rest
         return None
 
-    def _head(self, http_version: bytes, reason: bytes, head: bytes) -> tuple[Framing, int]:
+    def _head(
+        self, http_version: bytes, reason: bytes, head: bytes, fields: Headers
+    ) -> tuple[Framing, int]:
+        """Parse ``head`` with h11 and hand the sink the fields as sent (``fields``)."""
         raise NotImplementedError
 
     def _on_data(self, data: bytes) -> None:
@@ -123,13 +126,14 @@ class H11RequestEngine(_H11Engine):
         self._sink = sink
         self._on_data = sink.on_data  # type: ignore[method-assign]
 
-    def _head(self, http_version: bytes, reason: bytes, head: bytes) -> tuple[Framing, int]:
+    def _head(
+        self, http_version: bytes, reason: bytes, head: bytes, fields: Headers
+    ) -> tuple[Framing, int]:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=len(head) + 1)
         event = _next_head_event(conn, head)
         if type(event) is not h11.Request:  # pragma: no cover - the lexer saw a whole head
             raise RemoteProtocolError("malformed request head")
-        headers = list(event.headers.raw_items())
-        return self._sink.on_request_head(event.method, event.target, http_version, headers)
+        return self._sink.on_request_head(event.method, event.target, http_version, fields)
 
     def _complete(self, trailers: Headers) -> bool:
         return self._sink.on_message_complete(trailers)
@@ -158,7 +162,9 @@ class H11ResponseEngine(_H11Engine):
             raise RemoteProtocolError("data from the server while no request is outstanding")
         return super().feed(data)
 
-    def _head(self, http_version: bytes, reason: bytes, head: bytes) -> tuple[Framing, int]:
+    def _head(
+        self, http_version: bytes, reason: bytes, head: bytes, fields: Headers
+    ) -> tuple[Framing, int]:
         request = self._request
         assert request is not None
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=len(head) + 1)
@@ -168,8 +174,7 @@ class H11ResponseEngine(_H11Engine):
         if type(event) is not h11.Response and type(event) is not h11.InformationalResponse:
             raise RemoteProtocolError("malformed response head")  # pragma: no cover
         self._final = event.status_code >= 200
-        headers = list(event.headers.raw_items())
-        return self._sink.on_response_head(event.status_code, reason, http_version, headers)
+        return self._sink.on_response_head(event.status_code, reason, http_version, fields)
 
     def _complete(self, trailers: Headers) -> bool:
         stop = self._sink.on_message_complete(trailers)

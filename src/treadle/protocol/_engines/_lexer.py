@@ -14,7 +14,7 @@ import re
 from .._errors import RemoteProtocolError
 from .._limits import Limits
 
-__all__ = ["HeadScanner", "StartLine", "check_field_line"]
+__all__ = ["HeadScanner", "StartLine", "check_field_line", "split_field_line"]
 
 # The request methods llhttp knows for HTTP/1.x (PRI and RTSP's methods excluded).
 _METHODS = frozenset(
@@ -52,7 +52,8 @@ def _request_line(line: bytes) -> StartLine:
         raise RemoteProtocolError("malformed request line")
     method, target, version = match.groups()
     if method not in _METHODS:
-        raise RemoteProtocolError(f"unknown method {method!r}", status_hint=501)
+        # 400, not 501: llhttp cannot tell an unknown method from a garbled line.
+        raise RemoteProtocolError(f"unknown method {method!r}")
     if method != b"CONNECT" and _ORIGIN_OR_ABSOLUTE.match(target) is None:
         raise RemoteProtocolError("malformed request target")
     if version not in _VERSIONS:
@@ -87,13 +88,34 @@ def check_field_line(line: bytes) -> None:
         raise RemoteProtocolError("malformed header field")
 
 
+def split_field_line(line: bytes) -> tuple[bytes, bytes]:
+    """Name and value of a checked field line, the value without its OWS (RFC 9110 5.5)."""
+    name, _, value = line.partition(b":")
+    return name, value.strip(b" \t")
+
+
+# Fields h11 would normalise (merging equal Content-Lengths, lower-casing and limiting
+# transfer codings): the core judges them from the lexer's list, and h11 never sees them.
+_WITHHELD_FROM_H11 = (b"content-length", b"transfer-encoding")
+
+
 class HeadScanner:
     """Finds and checks a head in arriving bytes, one complete line at a time.
 
     Each line is checked once, so a head trickling in byte by byte costs linear time.
+    The fields are collected as they were sent (order, case, repeats): h11 rewrites
+    some, and the events must carry what llhttp reports, i.e. the wire's fields.
     """
 
-    __slots__ = ("_buffer", "_is_request", "_limits", "_scanned", "_start", "_start_end")
+    __slots__ = (
+        "_buffer",
+        "_fields",
+        "_h11_lines",
+        "_is_request",
+        "_limits",
+        "_scanned",
+        "_start",
+    )
 
     def __init__(self, limits: Limits, *, is_request: bool) -> None:
         self._limits = limits
@@ -101,21 +123,22 @@ class HeadScanner:
         self._buffer = bytearray()
         self._scanned = 0
         self._start: StartLine | None = None
-        self._start_end = 0
+        self._fields: list[tuple[bytes, bytes]] = []
+        self._h11_lines: list[bytes] = []
 
     @property
     def pending(self) -> bool:
         return bool(self._buffer)
 
-    def feed(self, data: bytes) -> tuple[StartLine, bytes, bytes] | None:
+    def feed(self, data: bytes) -> tuple[StartLine, bytes, list[tuple[bytes, bytes]], bytes] | None:
         """Add bytes; once a whole head has arrived, return its start line, the head in
-        canonical form for h11, and the bytes after it."""
+        canonical form for h11, its fields as sent, and the bytes after it."""
         buffer = self._buffer
         buffer += data
-        if self._start is None:
-            # RFC 9112 2.2: empty lines before the start line are ignored.
-            while buffer.startswith(b"\r\n"):
-                del buffer[:2]
+        if self._start is None and buffer and buffer[0] in (13, 10):
+            # RFC 9112 2.2: empty lines before the start line are ignored; llhttp skips
+            # any run of CR and LF there, even in strict mode, and so does this lexer.
+            del buffer[: len(buffer) - len(buffer.lstrip(b"\r\n"))]
         limits = self._limits
         while True:
             end = buffer.find(b"\n", self._scanned)
@@ -133,17 +156,27 @@ class HeadScanner:
             start = self._start
             if start is None:
                 self._check_start_length(len(line))
-                self._start = _request_line(line) if self._is_request else _status_line(line)
-                self._start_end = self._scanned
+                start = _request_line(line) if self._is_request else _status_line(line)
+                self._start = start
+                self._h11_lines = [start.canonical]
+                self._fields = []
             elif line:
                 check_field_line(line)
+                field = split_field_line(line)
+                self._fields.append(field)
+                if field[0].lower() not in _WITHHELD_FROM_H11:
+                    self._h11_lines.append(line)
             else:
-                head = start.canonical + b"\r\n" + bytes(buffer[self._start_end : self._scanned])
+                self._h11_lines.append(b"\r\n")
+                head = b"\r\n".join(self._h11_lines)
+                fields = self._fields
                 rest = bytes(buffer[self._scanned :])
                 self._buffer = bytearray()
                 self._scanned = 0
                 self._start = None
-                return start, head, rest
+                self._fields = []
+                self._h11_lines = []
+                return start, head, fields, rest
 
     def _check_start_length(self, length: int) -> None:
         if length > self._limits.max_line_size:
