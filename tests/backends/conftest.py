@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
+import socket
 import ssl
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -52,6 +54,21 @@ async def wait_for_fds(backend: Backend, expected: int, timeout: float = 2.0) ->
         if count <= expected or backend.current_time() > deadline:
             return count
         await backend.sleep(0.01)
+
+
+def blackhole() -> tuple[socket.socket, list[socket.socket]]:
+    """A listener whose accept queue is full: further SYNs are dropped (connect hangs)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    for _ in range(2):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(listener.getsockname())
+        fillers.append(filler)
+    return listener, fillers
 
 
 class Recorder:
@@ -142,6 +159,22 @@ class Server:
         port: int = self.listener.addresses[0][1]
         return port
 
+    async def close(self) -> None:
+        """Stop listening and abort every server-side connection (the listener leaves
+        accepted connections to their owner, so the test owns them)."""
+        if self.listener is not None:
+            await self.listener.aclose()
+        for handler in self.handlers:
+            if handler.conn is not None:
+                handler.conn.abort()
+                await handler.conn.wait_closed()
+
+    async def __aenter__(self) -> Server:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     async def first_handler(self) -> Recorder:
         await self.accepted.wait()
         await self.handlers[0].made.wait()
@@ -152,13 +185,8 @@ class Server:
 async def echo_server() -> AsyncIterator[Server]:
     server = Server(Echo)
     server.listener = await get_backend().serve_tcp(server, "127.0.0.1", 0)
-    try:
+    async with server:
         yield server
-    finally:
-        await server.listener.aclose()
-        for handler in server.handlers:
-            if handler.conn is not None:
-                handler.conn.abort()
 
 
 class Certs:

@@ -12,7 +12,15 @@ from treadle.backends import UnsupportedAsyncLibraryError, _detect, get_backend
 
 from .conftest import task_count
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.timeout(30),
+    # A socket closed by the garbage collector instead of treadle is a leak.
+    pytest.mark.filterwarnings("error::ResourceWarning"),
+]
+
+# Loops may fire a timer up to one clock tick early (uvloop's clock has 1 ms ticks).
+RESOLUTION = 0.002
 
 
 async def test_timer_rearmed_many_times_fires_once_at_the_last_deadline() -> None:
@@ -40,7 +48,7 @@ async def test_timer_rearmed_many_times_fires_once_at_the_last_deadline() -> Non
                 await backend.sleep(0.005)
         await backend.sleep(0.1)
         assert len(fired) == 1
-        assert final <= fired[0] < final + 0.1
+        assert final - RESOLUTION <= fired[0] < final + 0.1
         assert timer.deadline is None
         # Re-arming earlier than the pending deadline fires at the earlier one.
         timer.arm_after(10)
@@ -49,7 +57,7 @@ async def test_timer_rearmed_many_times_fires_once_at_the_last_deadline() -> Non
         with anyio.fail_after(5):
             while len(fired) < 2:
                 await backend.sleep(0.005)
-        assert early <= fired[1] < early + 0.1
+        assert early - RESOLUTION <= fired[1] < early + 0.1
     finally:
         timer.close()
     with pytest.raises(RuntimeError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import socket
@@ -13,9 +12,14 @@ import pytest
 
 from treadle.backends import DEFAULT_HIGH_WATER, Connection, Resolver, get_backend
 
-from .conftest import Echo, Recorder, Server, fd_count, wait_for_fds
+from .conftest import Echo, Recorder, Server, blackhole, fd_count, wait_for_fds
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.timeout(30),
+    # A socket closed by the garbage collector instead of treadle is a leak.
+    pytest.mark.filterwarnings("error::ResourceWarning"),
+]
 
 
 async def test_echo_round_trips(echo_server: Server) -> None:
@@ -78,8 +82,8 @@ async def _check_bounded_transfer(writer: Connection, reader: Recorder) -> None:
 async def test_backpressure_client_to_server() -> None:
     backend = get_backend()
     server = Server(Recorder)
-    async with await backend.serve_tcp(server, "127.0.0.1", 0) as listener:
-        server.listener = listener
+    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
+    async with server:
         client = Recorder()
         conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
         try:
@@ -91,8 +95,8 @@ async def test_backpressure_client_to_server() -> None:
 async def test_backpressure_server_to_client() -> None:
     backend = get_backend()
     server = Server(Recorder)
-    async with await backend.serve_tcp(server, "127.0.0.1", 0) as listener:
-        server.listener = listener
+    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
+    async with server:
         client = Recorder()
         conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
         try:
@@ -106,8 +110,8 @@ async def test_backpressure_server_to_client() -> None:
 async def test_write_buffer_limits() -> None:
     backend = get_backend()
     server = Server(Recorder)
-    async with await backend.serve_tcp(server, "127.0.0.1", 0) as listener:
-        server.listener = listener
+    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
+    async with server:
         conn = await backend.connect_tcp(Recorder(), "127.0.0.1", server.port)
         try:
             (await server.first_handler()).conn.pause_reading()  # type: ignore[union-attr]
@@ -132,8 +136,8 @@ class _ReplyOnEof(Recorder):
 async def test_half_close() -> None:
     backend = get_backend()
     server = Server(_ReplyOnEof)
-    async with await backend.serve_tcp(server, "127.0.0.1", 0) as listener:
-        server.listener = listener
+    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
+    async with server:
         client = Recorder()
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
@@ -166,8 +170,8 @@ async def test_peer_reset_is_a_clear_error() -> None:
             self.conn.abort()  # type: ignore[union-attr]
 
     server = Server(Resetter)
-    async with await backend.serve_tcp(server, "127.0.0.1", 0) as listener:
-        server.listener = listener
+    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
+    async with server:
         client = Recorder()
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
@@ -192,24 +196,9 @@ async def test_connect_refused_leaves_no_fd() -> None:
     assert await wait_for_fds(backend, before) == before
 
 
-def _blackhole() -> tuple[socket.socket, list[socket.socket]]:
-    """A listener whose accept queue is full: further SYNs are dropped (connect hangs)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    fillers = []
-    for _ in range(2):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(listener.getsockname())
-        fillers.append(filler)
-    return listener, fillers
-
-
 async def test_connect_timeout() -> None:
     backend = get_backend()
-    listener, fillers = _blackhole()
+    listener, fillers = blackhole()
     try:
         port = listener.getsockname()[1]
         await anyio.sleep(0.05)
@@ -226,7 +215,7 @@ async def test_connect_timeout() -> None:
 
 async def test_happy_eyeballs_falls_back_across_addresses(echo_server: Server) -> None:
     backend = get_backend()
-    listener, fillers = _blackhole()
+    listener, fillers = blackhole()
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     refused_port = probe.getsockname()[1]
@@ -308,7 +297,7 @@ async def test_unix_socket(unix_path: str) -> None:
         conn.close()  # the handler decides when a half-closed connection ends
         await client.lost.wait()
     assert client.calls == ["made", "eof", "lost"]
-    await listener.aclose()
+    await server.close()
     assert not os.path.exists(unix_path)
     with pytest.raises(OSError):
         await backend.connect_unix(Recorder(), unix_path)
@@ -317,7 +306,8 @@ async def test_unix_socket(unix_path: str) -> None:
 async def test_listen_on_port_zero_all_interfaces() -> None:
     backend = get_backend()
     server = Server(Echo)
-    async with await backend.serve_tcp(server, None, 0) as listener:
+    listener = server.listener = await backend.serve_tcp(server, None, 0)
+    async with server:
         ports = {address[1] for address in listener.addresses}
         assert len(ports) == 1 and 0 not in ports, listener.addresses
         client = Recorder()
@@ -370,8 +360,8 @@ async def test_handler_error_aborts_connection() -> None:
             raise ValueError("handler bug")
 
     server = Server(Broken)
-    async with await backend.serve_tcp(server, "127.0.0.1", 0) as listener:
-        server.listener = listener
+    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
+    async with server:
         client = Recorder()
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)

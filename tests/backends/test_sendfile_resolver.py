@@ -18,7 +18,12 @@ from treadle.backends._trio import _backend as _trio_backend
 
 from .conftest import Certs, Recorder, Server
 
-pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.timeout(30),
+    # A socket closed by the garbage collector instead of treadle is a leak.
+    pytest.mark.filterwarnings("error::ResourceWarning"),
+]
 
 SIZE = 3 * 1024 * 1024 + 17
 
@@ -85,7 +90,7 @@ async def test_sendfile_slices_and_keeps_write_order(
         assert len(fallbacks) == (2 if uses_uvloop else 0)
     finally:
         conn.abort()
-        await server.listener.aclose()
+        await server.close()
 
 
 async def test_sendfile_falls_back_for_tls_and_non_files(
@@ -105,7 +110,7 @@ async def test_sendfile_falls_back_for_tls_and_non_files(
         assert received == payload[10:1_000_010] + (b"0123456789" * 1000)[5:]
     finally:
         conn.abort()
-        await server.listener.aclose()
+        await server.close()
 
 
 async def test_resolver_cache_hit_and_expiry_with_fake_clock() -> None:

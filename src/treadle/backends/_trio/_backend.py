@@ -157,6 +157,7 @@ class TrioBackend:
         reuse_address: bool = True,
         family: int = 0,
     ) -> TrioListener:
+        await trio.lowlevel.checkpoint_if_cancelled()
         sockets = await open_tcp_listeners(
             self,
             host,
@@ -173,7 +174,8 @@ class TrioBackend:
                 sock.close()
             raise
         listener.start()
-        await trio.lowlevel.checkpoint()
+        # Yield without a cancellation point: the listener must reach the caller.
+        await trio.lowlevel.cancel_shielded_checkpoint()
         return listener
 
     async def serve_unix(
@@ -184,6 +186,7 @@ class TrioBackend:
         ssl: _ssl.SSLContext | None = None,
         backlog: int = 100,
     ) -> TrioListener:
+        await trio.lowlevel.checkpoint_if_cancelled()
         sock = make_unix_listener(path, backlog)
         try:
             listener = TrioListener(handler_factory, [sock], ssl=ssl, unix=True)
@@ -191,7 +194,8 @@ class TrioBackend:
             sock.close()
             raise
         listener.start()
-        await trio.lowlevel.checkpoint()
+        # Yield without a cancellation point: the listener must reach the caller.
+        await trio.lowlevel.cancel_shielded_checkpoint()
         return listener
 
     async def serve_socket(
@@ -202,11 +206,13 @@ class TrioBackend:
         ssl: _ssl.SSLContext | None = None,
         backlog: int = 100,
     ) -> TrioListener:
+        await trio.lowlevel.checkpoint_if_cancelled()
         sock.listen(backlog)
         sock.setblocking(False)
         listener = TrioListener(handler_factory, [sock], ssl=ssl)
         listener.start()
-        await trio.lowlevel.checkpoint()
+        # Yield without a cancellation point: the listener must reach the caller.
+        await trio.lowlevel.cancel_shielded_checkpoint()
         return listener
 
     async def sendfile(
