@@ -315,3 +315,26 @@ def test_nothing_above_backends_imports_asyncio_or_trio() -> None:
         if "backends" not in path.relative_to(root).parts and pattern.search(path.read_text())
     ]
     assert offenders == []
+
+
+async def test_timer_callback_error_is_logged_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    backend = get_backend()
+    fired: list[int] = []
+
+    def callback() -> None:
+        fired.append(1)
+        if len(fired) == 1:
+            raise ValueError("callback bug")
+
+    timer = backend.create_timer(callback)
+    try:
+        for expected in (1, 2):
+            timer.arm_after(0.01)
+            with anyio.fail_after(5):
+                while len(fired) < expected:
+                    await backend.sleep(0.005)
+    finally:
+        timer.close()
+    assert "callback bug" in caplog.text or any(
+        record.exc_info and "callback bug" in str(record.exc_info[1]) for record in caplog.records
+    )

@@ -135,8 +135,9 @@ async def test_resolver_cache_hit_and_expiry_with_fake_clock() -> None:
     assert (await resolver.resolve("127.0.0.1", 1))[0][4] == ("127.0.0.1", 1)
     assert (await resolver.resolve("::1", 2))[0][0] == socket.AF_INET6
     assert len(calls) == 3
-    resolver.clear()
-    assert len(resolver) == 0
+    assert resolver.cache_size == 2
+    resolver.clear("example.com")
+    assert resolver.cache_size == 0 and resolver  # never falsy
 
 
 async def test_resolver_uncached_and_failures() -> None:

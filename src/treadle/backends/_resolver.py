@@ -107,5 +107,7 @@ class Resolver:
             for key in [k for k in self._cache if k[0] == host]:
                 del self._cache[key]
 
-    def __len__(self) -> int:
+    @property
+    def cache_size(self) -> int:
+        # Not __len__: an empty resolver must not be falsy ("resolver or default").
         return len(self._cache)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
 __all__ = ["AsyncioDeadline", "AsyncioTaskGroup", "AsyncioTimer"]
+
+logger = logging.getLogger("treadle.backends")
 
 
 class AsyncioTaskGroup:
@@ -186,4 +189,8 @@ class AsyncioTimer:
             self._handle = self._loop.call_at(deadline, self._fire)
             return
         self._deadline = None
-        self._callback()
+        try:
+            self._callback()
+        except Exception:
+            # Logged like on trio rather than left to the loop's exception handler.
+            logger.exception("timer callback %r failed", self._callback)
