@@ -57,9 +57,12 @@ async def _write_all(conn: Connection, payload: bytes, chunk: int, peak: list[in
 
 async def _check_bounded_transfer(writer: Connection, reader: Recorder) -> None:
     """Reader paused: the writer must stall with a bounded buffer, then finish."""
-    payload = os.urandom(8 * 1024 * 1024)
+    payload = os.urandom(4 * 1024 * 1024)
     chunk = 32 * 1024
     peak = [0]
+    # Small kernel buffers, so the stall does not depend on the machine's TCP tuning.
+    for sock, option in ((writer.socket, socket.SO_SNDBUF), (reader.conn.socket, socket.SO_RCVBUF)):  # type: ignore[union-attr]
+        sock.setsockopt(socket.SOL_SOCKET, option, 32 * 1024)  # type: ignore[union-attr]
     reader.conn.pause_reading()  # type: ignore[union-attr]
     assert not reader.conn.is_reading()  # type: ignore[union-attr]
     async with anyio.create_task_group() as tg:
