@@ -45,7 +45,7 @@ async def settle(backend: Backend) -> None:
     gc.collect()
 
 
-async def wait_for_fds(backend: Backend, expected: int, timeout: float = 2.0) -> int:
+async def wait_for_fds(backend: Backend, expected: int, timeout: float = 5.0) -> int:
     """The fd count once it is back to ``expected`` (or whatever it is at the timeout)."""
     deadline = backend.current_time() + timeout
     while True:
