@@ -24,9 +24,10 @@ from .._interface import (
 )
 from .._sendfile import file_span, sendfile_fallback
 from .._sockets import make_unix_listener
-from ._connection import TrioConnection, TrioTLSInfo, unwrap_broken
+from ._connection import TrioConnection
 from ._listener import TrioListener
 from ._sync import TrioDeadline, TrioTaskGroup, TrioTimer
+from ._tls import TrioTLSInfo, unwrap_broken
 
 __all__ = ["TrioBackend"]
 
