@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round-trips", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=9)
-    args = parser.parse_args(argv)
+    args = parser.parse_args([] if argv is None else argv)  # bench/run.py calls main()
     started = time.perf_counter()
     medians = run(args.round_trips, args.rounds)
     print(
@@ -248,4 +248,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
