@@ -1,8 +1,11 @@
-"""Test-suite wide set-up: every async test runs on asyncio, asyncio+uvloop and trio."""
+"""Test-suite wide set-up: every async test runs on asyncio, asyncio+uvloop and trio.
+
+``anyio_mode = "auto"`` (pyproject.toml) hands every coroutine test to anyio's pytest
+plugin, which parametrises it over the ``anyio_backend`` fixture below.
+"""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import pytest
@@ -18,11 +21,3 @@ BACKENDS = [
 def anyio_backend(request: pytest.FixtureRequest) -> Any:
     """anyio's pytest plugin reads this fixture: one run per backend."""
     return request.param
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every coroutine test for anyio so no async test is left out of the matrix."""
-    for item in items:
-        function = getattr(item, "function", None)
-        if function is not None and inspect.iscoroutinefunction(function):
-            item.add_marker(pytest.mark.anyio)
