@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from treadle.protocol import ConnectionClosed, Data, EndOfMessage, Request, Response
+from treadle.protocol import (
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    InformationalResponse,
+    Request,
+    Response,
+)
 
 from ._drive import ENGINES, Outcome, parse_requests, parse_responses
 
@@ -129,3 +136,147 @@ def test_cr_and_lf_before_a_status_line_are_skipped(engine: str, blank: bytes) -
         EndOfMessage(),
         ConnectionClosed(),
     ]
+
+
+@engines
+@pytest.mark.parametrize("blank", [b"\r\n", b"\r\n\r\n", b"\n"])
+def test_cr_and_lf_before_the_answer_to_head_are_skipped(engine: str, blank: bytes) -> None:
+    # The httptools engine cuts heads of answers to HEAD out of the stream itself, and
+    # took leading CRLF for an empty head.
+    outcome = responses(blank + b"HTTP/1.1 200 OK\r\n\r\n", engine, method=b"HEAD", eof=True)
+    assert outcome.error is None
+    assert outcome.events == [Response(200, [], b"OK"), EndOfMessage(), ConnectionClosed()]
+
+
+@engines
+@pytest.mark.parametrize("value", [b"chunked\t", b"chunked \t", b"chunked\t "])
+def test_htab_after_chunked_is_refused(engine: str, value: bytes) -> None:
+    # llhttp reads "chunked<HTAB>" as an unknown coding: it refused the request but read
+    # the response to EOF, while h11 and the core took both for chunked.
+    raw = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + value + b"\r\n\r\n0\r\n\r\n"
+    assert refused(requests(raw, engine))
+    response = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + value + b"\r\n\r\n0\r\n\r\n"
+    outcome = responses(response, engine, eof=True)
+    assert refused(outcome)
+    assert outcome.events == []
+
+
+@engines
+@pytest.mark.parametrize("value", [b"chunked ", b" chunked", b"\tchunked"])
+def test_other_whitespace_around_chunked_is_fine(engine: str, value: bytes) -> None:
+    raw = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:" + value + b"\r\n\r\n0\r\n\r\n"
+    outcome = requests(raw, engine)
+    assert outcome.error is None
+    assert outcome.events[0] == Request(
+        b"POST", b"/", [(b"Host", b"a"), (b"Transfer-Encoding", b"chunked")]
+    )
+
+
+# -- trailers -------------------------------------------------------------------------
+
+
+@engines
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        b"Content-Length: 0",  # llhttp refused it, h11 accepted it
+        b"content-length: 5",
+        b"Transfer-Encoding: chunked",  # llhttp refused it in requests only
+        b"Transfer-Encoding: gzip",
+        b"Connection: close",  # llhttp closed the connection, unknown to the core
+    ],
+)
+def test_framing_and_connection_trailers_are_refused(engine: str, trailer: bytes) -> None:
+    body = b"\r\n\r\n1\r\nx\r\n0\r\n" + trailer + b"\r\n\r\n"
+    get = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+    outcome = requests(
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked" + body + get, engine
+    )
+    assert refused(outcome)
+    assert outcome.events[1:] == [Data(b"x")]
+    outcome = responses(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked" + body, engine)
+    assert refused(outcome)
+    assert outcome.events[1:] == [Data(b"x")]
+
+
+@engines
+def test_other_trailers_are_kept(engine: str) -> None:
+    raw = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: b\r\n\r\n"
+    outcome = requests(raw, engine)
+    assert outcome.error is None
+    assert outcome.events[1] == EndOfMessage([(b"Host", b"b")])
+
+
+# -- persistence ----------------------------------------------------------------------
+
+
+@engines
+def test_proxy_connection_close_closes(engine: str) -> None:
+    # llhttp honours Proxy-Connection like Connection; the core ignored it, so with
+    # httptools a pipelined request after it was refused and with h11 it was served.
+    get = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+    raw = b"GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: close\r\n\r\n" + get
+    outcome = requests(raw, engine)
+    assert refused(outcome)
+    assert len(outcome.events) == 2
+
+
+@engines
+def test_proxy_connection_keep_alive_keeps_an_http_1_0_connection(engine: str) -> None:
+    raw = b"GET / HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n"
+    outcome = requests(raw, engine)
+    assert outcome.error is None
+    assert len(outcome.events) == 5
+
+
+@engines
+def test_proxy_connection_upgrade_switches(engine: str) -> None:
+    raw = b"GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: upgrade\r\nUpgrade: x\r\n\r\n"
+    outcome = requests(raw + b"\x81\x00", engine)
+    assert outcome.error is None
+    assert outcome.paused
+
+
+# -- interim responses ----------------------------------------------------------------
+
+
+@engines
+@pytest.mark.parametrize("method", [b"GET", b"HEAD"])
+def test_eof_after_an_interim_response_is_an_error(engine: str, method: bytes) -> None:
+    # The final response is still owed; h11 (and httptools after HEAD) said
+    # ConnectionClosed as if the exchange had ended.
+    outcome = responses(b"HTTP/1.1 100 Continue\r\n\r\n", engine, method=method, eof=True)
+    assert refused(outcome)
+    assert outcome.events == [InformationalResponse(100, [], b"Continue")]
+
+
+@engines
+@pytest.mark.parametrize("method", [b"GET", b"HEAD"])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nProxy-Connection: close\r\n\r\n",
+        b"HTTP/1.0 100 Continue\r\n\r\n",
+    ],
+)
+def test_interim_response_that_closes_is_refused(engine: str, method: bytes, head: bytes) -> None:
+    # llhttp ends the connection after such an interim response and refused the final
+    # response; h11 read on. Both now refuse the interim response itself.
+    raw = head + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    outcome = responses(raw, engine, method=method, eof=True)
+    assert refused(outcome)
+    assert outcome.events == []
+
+
+# -- sizes ----------------------------------------------------------------------------
+
+
+@engines
+@pytest.mark.parametrize(
+    "length", [b"1000000000000000000", b"18446744073709551615", b"18446744073709551616"]
+)
+def test_huge_content_length_is_413(engine: str, length: bytes) -> None:
+    # llhttp reports a length past 64 bits as a 400 "overflow"; the core says 413.
+    raw = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + b"\r\n\r\n"
+    assert refused(requests(raw, engine), 413)

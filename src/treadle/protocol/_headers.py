@@ -11,7 +11,13 @@ from ._errors import RemoteProtocolError
 from ._events import Headers
 from ._limits import Limits
 
-__all__ = ["FieldSummary", "summarize"]
+__all__ = [
+    "FieldSummary",
+    "check_coding_ows",
+    "check_interim_keeps_alive",
+    "check_trailer_name",
+    "summarize",
+]
 
 _HOST, _CONTENT_LENGTH, _TRANSFER_ENCODING, _CONNECTION, _UPGRADE, _EXPECT = range(6)
 _KINDS = {
@@ -19,6 +25,9 @@ _KINDS = {
     b"content-length": _CONTENT_LENGTH,
     b"transfer-encoding": _TRANSFER_ENCODING,
     b"connection": _CONNECTION,
+    # Not standard, but llhttp acts on it exactly as on Connection (close, keep-alive,
+    # upgrade); the core must read persistence and switches the way the parser does.
+    b"proxy-connection": _CONNECTION,
     b"upgrade": _UPGRADE,
     b"expect": _EXPECT,
 }
@@ -73,6 +82,50 @@ def _codings(value: bytes) -> list[bytes]:
     if not all(codings):
         raise RemoteProtocolError(f"empty transfer coding in Transfer-Encoding {value!r}")
     return codings
+
+
+# RFC 9110 6.5.1: fields needed before the content cannot come after it. llhttp refuses
+# Content-Length there, Transfer-Encoding in requests, and acts on Connection: close
+# behind the core's back; all three are refused on every engine.
+_NOT_IN_TRAILERS = frozenset((b"content-length", b"transfer-encoding", b"connection"))
+
+
+def check_trailer_name(name: bytes) -> None:
+    """Refuse a trailer field that would change framing or persistence after the fact."""
+    if len(name) in (10, 14, 17) and name.lower() in _NOT_IN_TRAILERS:
+        raise RemoteProtocolError(f"{name.decode('latin-1')} is not allowed in trailers")
+
+
+def check_coding_ows(name: bytes, value: bytes) -> None:
+    """Refuse HTAB in the trailing whitespace of a raw Transfer-Encoding value.
+
+    llhttp reads ``chunked<HTAB>`` as an unknown coding: it refuses such a request but
+    reads such a response until EOF while the core decodes it as chunked. Call only for
+    a value that ends in whitespace (the rare case).
+    """
+    if (
+        len(name) == 17
+        and name.lower() == b"transfer-encoding"
+        and b"\t" in value[len(value.rstrip(b" \t")) :]
+    ):
+        raise RemoteProtocolError("HTAB after a transfer coding")
+
+
+def check_interim_keeps_alive(status_code: int, http_version: bytes, headers: Headers) -> None:
+    """Refuse a 1xx response (but 101) that would close the connection.
+
+    llhttp takes ``Connection: close`` (or HTTP/1.0 without keep-alive) on an interim
+    response as the end of the connection and refuses the final response that follows;
+    refusing the interim response itself gives one outcome on every engine.
+    """
+    if status_code == 101:
+        return
+    tokens: list[bytes] = []
+    for name, value in headers:
+        if _KINDS.get(name, _KINDS.get(name.lower())) == _CONNECTION:
+            tokens.extend(_tokens(value))
+    if b"close" in tokens or (http_version != b"1.1" and b"keep-alive" not in tokens):
+        raise RemoteProtocolError("an interim (1xx) response that closes the connection")
 
 
 def summarize(headers: Headers, limits: Limits) -> FieldSummary:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from .._errors import RemoteProtocolError
 from .._events import Headers
+from .._headers import check_trailer_name
 from .._limits import Limits
 from ._lexer import check_field_line
 
@@ -147,10 +148,11 @@ class ChunkedDecoder(Decoder):
     def _trailer(self, line: bytes) -> None:
         check_field_line(line)
         limits = self._limits
+        name, _, value = line.partition(b":")
+        check_trailer_name(name)
         self._trailer_bytes += len(line) + 2
         if self._trailer_bytes > limits.max_head_size:
             raise RemoteProtocolError("trailer section is too large", status_hint=431)
-        name, _, value = line.partition(b":")
         self.trailers.append((name, value.strip(b" \t")))
         if len(self.trailers) > limits.max_headers:
             raise RemoteProtocolError("too many trailer fields", status_hint=431)

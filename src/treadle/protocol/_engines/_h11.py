@@ -14,6 +14,7 @@ import h11
 from .._errors import RemoteProtocolError
 from .._events import Headers
 from .._framing import Framing
+from .._headers import check_interim_keeps_alive
 from .._limits import Limits
 from ._base import RequestSink, ResponseSink
 from ._body import ChunkedDecoder, Decoder, LengthDecoder, UntilCloseDecoder
@@ -148,6 +149,7 @@ class H11ResponseEngine(_H11Engine):
         self._on_data = sink.on_data  # type: ignore[method-assign]
         self._request: h11.Request | None = None
         self._final = False
+        self._interim_seen = False
 
     def expect_response(self, method: bytes, proposes_upgrade: bool) -> None:
         """Remember which request the next response answers (HEAD, CONNECT, upgrade)."""
@@ -173,12 +175,22 @@ class H11ResponseEngine(_H11Engine):
         event = _next_head_event(conn, head)
         if type(event) is not h11.Response and type(event) is not h11.InformationalResponse:
             raise RemoteProtocolError("malformed response head")  # pragma: no cover
-        self._final = event.status_code >= 200
-        return self._sink.on_response_head(event.status_code, reason, http_version, fields)
+        status_code = event.status_code
+        self._final = status_code >= 200
+        if not self._final:
+            check_interim_keeps_alive(status_code, http_version, fields)
+            self._interim_seen = True
+        return self._sink.on_response_head(status_code, reason, http_version, fields)
+
+    @property
+    def in_message(self) -> bool:
+        # After an interim response the final one is still owed: EOF now cuts it off.
+        return self._interim_seen or super().in_message
 
     def _complete(self, trailers: Headers) -> bool:
         stop = self._sink.on_message_complete(trailers)
         if self._final:
+            self._interim_seen = False
             self._request = None
             return True
         return stop

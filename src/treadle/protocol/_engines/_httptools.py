@@ -13,6 +13,7 @@ import httptools
 
 from .._errors import ProtocolError, RemoteProtocolError
 from .._events import Headers
+from .._headers import check_coding_ows, check_interim_keeps_alive, check_trailer_name
 from .._limits import Limits
 from ._base import RequestSink, ResponseSink
 
@@ -32,6 +33,9 @@ def _translate(exc: httptools.HttpParserError) -> ProtocolError:
     if isinstance(exc, httptools.HttpParserCallbackError) and isinstance(cause, ProtocolError):
         return cause
     reason = str(exc) or type(exc).__name__
+    if reason == "Content-Length overflow":
+        # Past 64 bits; the core answers 413 to any Content-Length over 18 digits.
+        return RemoteProtocolError("Content-Length is too large", status_hint=413)
     return RemoteProtocolError(f"malformed HTTP message: {reason}")
 
 
@@ -66,7 +70,10 @@ class _HeadCollector:
     def on_header(self, name: bytes, value: bytes) -> None:
         # Field sizes are checked by the core once the head is complete; the count is
         # checked here so one large feed cannot grow the list past the limit.
+        if not self._in_head:
+            check_trailer_name(name)
         if value and value[-1] in _OWS:
+            check_coding_ows(name, value)
             value = value.rstrip(b" \t")  # llhttp keeps trailing OWS; RFC 9110 5.5 drops it
         headers = self._headers
         headers.append((name, value))
@@ -221,9 +228,11 @@ class HttptoolsResponseEngine(_HeadCollector):
     def on_headers_complete(self) -> None:
         headers = self._head_complete(len(self._reason))
         parser = self._parser
-        self._sink.on_response_head(
-            parser.get_status_code(), self._reason, _version(parser.get_http_version()), headers
-        )
+        status_code = parser.get_status_code()
+        http_version = _version(parser.get_http_version())
+        if status_code < 200:
+            check_interim_keeps_alive(status_code, http_version, headers)
+        self._sink.on_response_head(status_code, self._reason, http_version, headers)
 
     def on_body(self, body: bytes) -> None:
         self._sink.on_data(body)
@@ -260,6 +269,8 @@ class HttptoolsResponseEngine(_HeadCollector):
     def _feed_head_only(self, data: bytes) -> bytes | None:
         buffer = self._pending + data
         while True:
+            if buffer[:1] in (b"\r", b"\n"):
+                buffer = buffer.lstrip(b"\r\n")  # llhttp skips CR and LF before a head
             end = buffer.find(b"\r\n\r\n")
             if end < 0:
                 if len(buffer) > self._limits.max_head_size:
@@ -276,9 +287,11 @@ class HttptoolsResponseEngine(_HeadCollector):
                 self._pending = b""
                 return self.feed(head + buffer)
             sink = self._sink
+            if status < 200:
+                check_interim_keeps_alive(status, probe.http_version, probe.headers)
             sink.on_response_head(status, probe.reason, probe.http_version, probe.headers)
             if status < 200:
-                self._in_message = False
+                # The final response is still owed: EOF now cuts it off (in_message).
                 if sink.on_message_complete([]):
                     self._pending = b""
                     return buffer

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .._errors import RemoteProtocolError
+from .._headers import check_coding_ows
 from .._limits import Limits
 
 __all__ = ["HeadScanner", "StartLine", "check_field_line", "split_field_line"]
@@ -97,6 +98,7 @@ def split_field_line(line: bytes) -> tuple[bytes, bytes]:
 # Fields h11 would normalise (merging equal Content-Lengths, lower-casing and limiting
 # transfer codings): the core judges them from the lexer's list, and h11 never sees them.
 _WITHHELD_FROM_H11 = (b"content-length", b"transfer-encoding")
+_OWS = (32, 9)  # SP, HTAB
 
 
 class HeadScanner:
@@ -162,6 +164,8 @@ class HeadScanner:
                 self._fields = []
             elif line:
                 check_field_line(line)
+                if line[-1] in _OWS:
+                    check_coding_ows(line.partition(b":")[0], line)
                 field = split_field_line(line)
                 self._fields.append(field)
                 if field[0].lower() not in _WITHHELD_FROM_H11:
