@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
-__all__ = ["AsyncioDeadline", "AsyncioTaskGroup", "AsyncioTimer"]
+from .._timer import BaseTimer
 
-logger = logging.getLogger("treadle.backends")
+__all__ = ["AsyncioDeadline", "AsyncioTaskGroup", "AsyncioTimer"]
 
 
 class AsyncioTaskGroup:
@@ -138,27 +137,19 @@ class AsyncioDeadline:
         self._task.cancel()
 
 
-class AsyncioTimer:
+class AsyncioTimer(BaseTimer):
     """One ``loop.call_at`` handle, re-armed in place; fires the callback at most once per arm."""
 
-    __slots__ = ("_callback", "_closed", "_deadline", "_handle", "_loop", "_scheduled")
+    __slots__ = ("_handle", "_loop", "_scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+        super().__init__(callback)
         self._loop = loop
-        self._callback = callback
-        self._deadline: float | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._scheduled = 0.0
-        self._closed = False
-
-    @property
-    def deadline(self) -> float | None:
-        return self._deadline
 
     def arm(self, deadline: float) -> None:
-        if self._closed:
-            raise RuntimeError("timer is closed")
-        self._deadline = deadline
+        self._set_deadline(deadline)
         if self._handle is not None:
             if deadline >= self._scheduled:
                 return  # _fire notices the later deadline and reschedules once
@@ -188,9 +179,4 @@ class AsyncioTimer:
             self._scheduled = deadline
             self._handle = self._loop.call_at(deadline, self._fire)
             return
-        self._deadline = None
-        try:
-            self._callback()
-        except Exception:
-            # Logged like on trio rather than left to the loop's exception handler.
-            logger.exception("timer callback %r failed", self._callback)
+        self._expire()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import logging
 import math
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -11,9 +10,9 @@ from typing import Any
 
 import trio
 
-__all__ = ["TrioDeadline", "TrioTaskGroup", "TrioTimer", "spawn_background"]
+from .._timer import BaseTimer
 
-logger = logging.getLogger("treadle.backends")
+__all__ = ["TrioDeadline", "TrioTaskGroup", "TrioTimer", "spawn_background"]
 
 
 def spawn_background(func: Callable[..., Awaitable[object]], *args: Any, name: str) -> None:
@@ -101,30 +100,22 @@ class TrioDeadline:
         return handled
 
 
-class TrioTimer:
+class TrioTimer(BaseTimer):
     """One task per timer sleeping in a ``CancelScope`` whose deadline is moved on re-arm.
 
     The task starts on the first ``arm`` and ends on ``close()``; re-arming only assigns
     ``scope.deadline``.
     """
 
-    __slots__ = ("_callback", "_closed", "_deadline", "_scope", "_spawned")
+    __slots__ = ("_scope", "_spawned")
 
     def __init__(self, callback: Callable[[], object]) -> None:
-        self._callback = callback
-        self._deadline: float | None = None
+        super().__init__(callback)
         self._scope: trio.CancelScope | None = None
         self._spawned = False
-        self._closed = False
-
-    @property
-    def deadline(self) -> float | None:
-        return self._deadline
 
     def arm(self, deadline: float) -> None:
-        if self._closed:
-            raise RuntimeError("timer is closed")
-        self._deadline = deadline
+        self._set_deadline(deadline)
         if self._scope is not None:
             self._scope.deadline = deadline
         elif not self._spawned:
@@ -157,8 +148,4 @@ class TrioTimer:
             deadline = self._deadline
             if self._closed or deadline is None or trio.current_time() < deadline:
                 continue  # closed, disarmed, or moved later after the old deadline passed
-            self._deadline = None
-            try:
-                self._callback()
-            except Exception:
-                logger.exception("timer callback %r failed", self._callback)
+            self._expire()
