@@ -7,18 +7,16 @@ The transport calls this object's protocol methods, which call the handler direc
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import cast
 
+from .._connection import BaseConnection, logger
 from .._interface import ConnectionHandler, HandlerFactory, SocketLike, TLSInfo
 
 __all__ = ["AsyncioConnection"]
 
-logger = logging.getLogger("treadle.backends")
 
-
-class AsyncioConnection(asyncio.Protocol):
+class AsyncioConnection(BaseConnection, asyncio.Protocol):
     """Protocol-side adapter and :class:`treadle.backends.Connection` in one object.
 
     Client connections are created *deferred*: reading is paused as soon as the transport
@@ -28,18 +26,10 @@ class AsyncioConnection(asyncio.Protocol):
 
     __slots__ = (
         "_closed_waiters",
-        "_closing",
         "_deferred",
         "_drain_waiters",
-        "_exc",
         "_factory",
-        "_handler",
         "_loop",
-        "_lost",
-        "_peername",
-        "_reading",
-        "_sockname",
-        "_started",
         "_tls",
         "_transport",
         "_write_paused",
@@ -51,22 +41,15 @@ class AsyncioConnection(asyncio.Protocol):
         handler: ConnectionHandler | None = None,
         factory: HandlerFactory | None = None,
     ) -> None:
+        super().__init__(handler)  # addresses are known in connection_made
         self._loop = loop
-        self._handler: ConnectionHandler = handler  # type: ignore[assignment]
         self._factory = factory
         self._deferred = handler is not None
         self._transport: asyncio.Transport | None = None
-        self._started = False
         self._tls = False
-        self._reading = True
-        self._closing = False
         self._write_paused = False
-        self._lost = False
-        self._exc: BaseException | None = None
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._closed_waiters: list[asyncio.Future[None]] = []
-        self._peername: Any = None
-        self._sockname: Any = None
 
     # -- asyncio.Protocol side -------------------------------------------------------
 
@@ -105,13 +88,6 @@ class AsyncioConnection(asyncio.Protocol):
         # themselves anyway (returning True would only log a warning).
         return not self._tls
 
-    def _handler_failed(self, exc: Exception, callback: str) -> None:
-        # Same policy as the trio backend (and asyncio's own "Fatal error: protocol
-        # call failed"): log, abort, and report the error through connection_lost(exc).
-        logger.error("%s() of %r failed; aborting the connection", callback, self, exc_info=exc)
-        self._exc = exc
-        self.abort()
-
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
         self._closing = True
@@ -146,13 +122,6 @@ class AsyncioConnection(asyncio.Protocol):
             self._transport.resume_reading()
 
     # -- Connection side ------------------------------------------------------------
-
-    @property
-    def handler(self) -> ConnectionHandler:
-        return self._handler
-
-    def set_handler(self, handler: ConnectionHandler) -> None:
-        self._handler = handler
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._closing:
@@ -202,9 +171,6 @@ class AsyncioConnection(asyncio.Protocol):
             self._closing = True
             self._transport.abort()
 
-    def is_closing(self) -> bool:
-        return self._closing
-
     async def wait_closed(self) -> None:
         if self._lost:
             return
@@ -227,17 +193,6 @@ class AsyncioConnection(asyncio.Protocol):
             if self._started and not self._closing:
                 self._transport.resume_reading()  # type: ignore[union-attr]
 
-    def is_reading(self) -> bool:
-        return self._reading and not self._closing
-
-    @property
-    def peername(self) -> Any:
-        return self._peername
-
-    @property
-    def sockname(self) -> Any:
-        return self._sockname
-
     @property
     def socket(self) -> SocketLike | None:
         if self._transport is None:
@@ -256,7 +211,3 @@ class AsyncioConnection(asyncio.Protocol):
     def transport(self) -> asyncio.Transport | None:
         """The underlying asyncio transport (for asyncio-only integrations)."""
         return self._transport
-
-    def __repr__(self) -> str:
-        state = "lost" if self._lost else "closing" if self._closing else "open"
-        return f"<AsyncioConnection {state} peer={self._peername!r}>"

@@ -10,7 +10,6 @@ nursery holding the reader (in the task itself) and the writer.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import socket
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from typing import Any
 
 import trio
 
+from .._connection import BaseConnection, logger
 from .._interface import (
     DEFAULT_HIGH_WATER,
     DEFAULT_LOW_WATER,
@@ -31,12 +31,10 @@ from ._tls import TrioTLSInfo, unwrap_broken
 
 __all__ = ["TrioConnection"]
 
-logger = logging.getLogger("treadle.backends")
-
 READ_SIZE = 64 * 1024
 
 
-class TrioConnection:
+class TrioConnection(BaseConnection):
     """:class:`treadle.backends.Connection` on trio."""
 
     def __init__(
@@ -45,26 +43,19 @@ class TrioConnection:
         handler: ConnectionHandler | None,
         ssl_stream: trio.SSLStream[Any] | None = None,
     ) -> None:
+        super().__init__(handler, _address(sock.getpeername), _address(sock.getsockname))
         self._sock = sock
-        self._handler: ConnectionHandler = handler  # type: ignore[assignment]
         self._ssl_stream = ssl_stream
         self._tls = TrioTLSInfo(ssl_stream) if ssl_stream is not None else None
-        self._peername = _address(sock.getpeername)
-        self._sockname = _address(sock.getsockname)
         self._high = DEFAULT_HIGH_WATER
         self._low = DEFAULT_LOW_WATER
         self._buf = bytearray()
         self._inflight = 0
         self._write_paused = False
-        self._reading = True
-        self._closing = False
         self._aborted = False
         self._eof_requested = False
         self._eof_sent = False
         self._sendfile_active = False
-        self._lost = False
-        self._exc: BaseException | None = None
-        self._started = False  # handler has seen connection_made
         self._spawned = False
         self._resume_event: trio.Event | None = None
         self._writer_wakeup: trio.Event | None = None
@@ -146,11 +137,6 @@ class TrioConnection:
             trio.lowlevel.notify_closing(self._sock)
             self._sock.close()
 
-    def _fail(self, exc: BaseException) -> None:
-        if self._exc is None:
-            self._exc = exc
-        self.abort()
-
     # -- reading ----------------------------------------------------------------------
 
     async def _wait_resume(self) -> None:
@@ -182,15 +168,7 @@ class TrioConnection:
                 await trio.lowlevel.checkpoint()
                 await self._wait_resume()
             yielded = False
-            if not data:
-                self._eof()
-                return
-            try:
-                self._handler.data_received(data)
-            except Exception as exc:
-                self._handler_failed(exc, "data_received")
-                return
-            if self._closing:
+            if not self._deliver(data):
                 return
 
     async def _read_tls(self) -> None:
@@ -205,16 +183,20 @@ class TrioConnection:
             except (trio.BrokenResourceError, OSError) as exc:
                 self._fail(unwrap_broken(exc))
                 return
-            if not data:
-                self._eof()
+            if not self._deliver(data):
                 return
-            try:
-                self._handler.data_received(data)
-            except Exception as exc:
-                self._handler_failed(exc, "data_received")
-                return
-            if self._closing:
-                return
+
+    def _deliver(self, data: bytes) -> bool:
+        """Hand one read (``b""``: EOF) to the handler; False once reading must stop."""
+        if not data:
+            self._eof()
+            return False
+        try:
+            self._handler.data_received(data)
+        except Exception as exc:
+            self._handler_failed(exc, "data_received")
+            return False
+        return not self._closing
 
     def _eof(self) -> None:
         try:
@@ -224,12 +206,6 @@ class TrioConnection:
             return
         if self._tls is not None:
             self.close()  # no half-close over TLS, as on asyncio
-
-    def _handler_failed(self, exc: Exception, callback: str) -> None:
-        # Like asyncio's "Fatal error: protocol.data_received() call failed": log, then
-        # abort so connection_lost(exc) tells the handler.
-        logger.error("%s() of %r failed; aborting the connection", callback, self, exc_info=exc)
-        self._fail(exc)
 
     # -- writing ----------------------------------------------------------------------
 
@@ -431,9 +407,6 @@ class TrioConnection:
         if not self._spawned:
             self._finish()
 
-    def is_closing(self) -> bool:
-        return self._closing
-
     async def wait_closed(self) -> None:
         await self._closed_event.wait()
 
@@ -449,24 +422,6 @@ class TrioConnection:
             self._resume_event = None
             event.set()
 
-    def is_reading(self) -> bool:
-        return self._reading and not self._closing
-
-    @property
-    def handler(self) -> ConnectionHandler:
-        return self._handler
-
-    def set_handler(self, handler: ConnectionHandler) -> None:
-        self._handler = handler
-
-    @property
-    def peername(self) -> Any:
-        return self._peername
-
-    @property
-    def sockname(self) -> Any:
-        return self._sockname
-
     @property
     def socket(self) -> SocketLike | None:
         return self._sock
@@ -474,10 +429,6 @@ class TrioConnection:
     @property
     def ssl_object(self) -> TLSInfo | None:
         return self._tls
-
-    def __repr__(self) -> str:
-        state = "lost" if self._lost else "closing" if self._closing else "open"
-        return f"<TrioConnection {state} peer={self._peername!r}>"
 
 
 _SENDFILE_UNSUPPORTED = frozenset(
