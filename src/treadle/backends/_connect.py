@@ -1,27 +1,46 @@
-"""Opening a connected TCP socket: resolution plus happy-eyeballs, for every backend.
+"""Client connections and listening sockets, written once for every backend.
 
-The algorithm (RFC 8305, simplified like trio's ``open_tcp_stream``) is written once
-against the :class:`Backend` interface; a backend only supplies ``sock_connect``, the
-non-blocking connect of one socket. Every socket an attempt opens is closed unless it
+Resolution plus happy eyeballs (RFC 8305, simplified like trio's ``open_tcp_stream``) is
+written against the :class:`Backend` interface; a backend only supplies ``sock_connect``,
+the non-blocking connect of one socket. Every socket an attempt opens is closed unless it
 is the one returned, whatever exception or cancellation interrupts the attempt.
+
+:class:`SocketBackend` holds ``connect_tcp``, ``connect_unix``, ``serve_tcp`` and
+``serve_unix`` themselves: a backend subclasses it and supplies the few steps that differ
+(``_sock_connect``, ``_wrap_client``, ``_start_listener``).
 """
 
 from __future__ import annotations
 
 import socket
+import ssl as _ssl
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
-from ._interface import AbstractResolver, AddrInfo, Backend, Event
+from ._interface import (
+    AbstractResolver,
+    AddrInfo,
+    Backend,
+    Connection,
+    ConnectionHandler,
+    Event,
+    HandlerFactory,
+    Listener,
+    PeerVerifier,
+)
 from ._resolver import Resolver, numeric_addrinfo
 from ._sockets import (
     combine_connect_errors,
     interleave_families,
     make_client_socket,
     make_tcp_listeners,
+    make_unix_listener,
 )
 
-__all__ = ["DEFAULT_RESOLVER", "open_tcp_listeners", "open_tcp_socket"]
+__all__ = ["DEFAULT_RESOLVER", "SocketBackend", "open_tcp_listeners", "open_tcp_socket"]
+
+ConnT = TypeVar("ConnT", bound=Connection)
+ListenerT = TypeVar("ListenerT", bound=Listener)
 
 SockConnect = Callable[[socket.socket, Any], Awaitable[None]]
 
@@ -155,3 +174,133 @@ async def open_tcp_listeners(
         reuse_port=reuse_port,
         reuse_address=reuse_address,
     )
+
+
+class SocketBackend(Generic[ConnT, ListenerT]):
+    """``connect_*`` and ``serve_tcp``/``serve_unix`` of a backend, written once.
+
+    Subclasses implement :meth:`_sock_connect`, :meth:`_wrap_client` and
+    :meth:`_start_listener`; the last two own the sockets they are given and must close
+    them (or what was made from them) if they fail.
+    """
+
+    async def _checkpoint_if_cancelled(self) -> None:
+        """Raise if the caller is already cancelled, before ``serve_*`` opens a socket.
+
+        trio's convention for every async call; a no-op by default (asyncio delivers
+        cancellation at the next real suspension).
+        """
+
+    @staticmethod
+    async def _sock_connect(sock: socket.socket, address: Any) -> None:
+        """Connect the non-blocking ``sock`` to ``address`` (cancellable)."""
+        raise NotImplementedError
+
+    async def _wrap_client(
+        self,
+        sock: socket.socket,
+        handler: ConnectionHandler,
+        ssl: _ssl.SSLContext | None,
+        server_hostname: str | None,
+        verify_peer: PeerVerifier | None,
+    ) -> ConnT:
+        """The started connection on ``sock`` (after the TLS handshake and peer check)."""
+        raise NotImplementedError
+
+    async def _start_listener(
+        self,
+        handler_factory: HandlerFactory,
+        sockets: list[socket.socket],
+        *,
+        ssl: _ssl.SSLContext | None,
+        backlog: int,
+        unix: bool = False,
+    ) -> ListenerT:
+        """Accept connections on the bound ``sockets`` (``unix``: remove their files on close)."""
+        raise NotImplementedError
+
+    async def connect_tcp(
+        self,
+        handler: ConnectionHandler,
+        host: str,
+        port: int,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        local_addr: tuple[str, int] | None = None,
+        family: int = 0,
+        happy_eyeballs_delay: float | None = 0.25,
+        verify_peer: PeerVerifier | None = None,
+        resolver: AbstractResolver | None = None,
+    ) -> ConnT:
+        sock = await open_tcp_socket(
+            cast(Backend, self),  # every subclass is a complete Backend
+            self._sock_connect,
+            host,
+            port,
+            family=family,
+            local_addr=local_addr,
+            delay=happy_eyeballs_delay,
+            resolver=resolver,
+        )
+        if ssl is not None and server_hostname is None:
+            server_hostname = host
+        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+
+    async def connect_unix(
+        self,
+        handler: ConnectionHandler,
+        path: str,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        verify_peer: PeerVerifier | None = None,
+    ) -> ConnT:
+        if ssl is not None and server_hostname is None and ssl.check_hostname:
+            raise ValueError("server_hostname is required for TLS over a Unix socket")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            await self._sock_connect(sock, path)
+        except BaseException:
+            sock.close()
+            raise
+        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+
+    async def serve_tcp(
+        self,
+        handler_factory: HandlerFactory,
+        host: str | Sequence[str] | None,
+        port: int,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        backlog: int = 100,
+        reuse_port: bool = False,
+        reuse_address: bool = True,
+        family: int = 0,
+    ) -> ListenerT:
+        await self._checkpoint_if_cancelled()
+        sockets = await open_tcp_listeners(
+            cast(Backend, self),
+            host,
+            port,
+            family=family,
+            backlog=backlog,
+            reuse_port=reuse_port,
+            reuse_address=reuse_address,
+        )
+        return await self._start_listener(handler_factory, sockets, ssl=ssl, backlog=backlog)
+
+    async def serve_unix(
+        self,
+        handler_factory: HandlerFactory,
+        path: str,
+        *,
+        ssl: _ssl.SSLContext | None = None,
+        backlog: int = 100,
+    ) -> ListenerT:
+        await self._checkpoint_if_cancelled()
+        sock = make_unix_listener(path, backlog)
+        return await self._start_listener(
+            handler_factory, [sock], ssl=ssl, backlog=backlog, unix=True
+        )

@@ -23,6 +23,7 @@ __all__ = [
     "make_unix_listener",
     "remove_unix_socket",
     "set_nodelay",
+    "unix_socket_files",
 ]
 
 
@@ -156,6 +157,19 @@ def make_unix_listener(path: str, backlog: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def unix_socket_files(sockets: Sequence[socket.socket]) -> list[tuple[str, int]]:
+    """``(path, inode)`` of the socket files ``sockets`` are bound to (abstract ones have none).
+
+    The inode lets :func:`remove_unix_socket` leave alone a file someone else put there.
+    """
+    files = []
+    for sock in sockets:
+        path = sock.getsockname()
+        if isinstance(path, str) and path and not path.startswith("\0"):
+            files.append((path, os.stat(path).st_ino))
+    return files
 
 
 def remove_unix_socket(sock_path: Any, inode: int | None) -> None:

@@ -7,12 +7,11 @@ import contextvars
 import functools
 import socket
 import ssl as _ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
-from .._connect import open_tcp_listeners, open_tcp_socket
+from .._connect import SocketBackend
 from .._interface import (
-    AbstractResolver,
     AddrInfo,
     Connection,
     ConnectionHandler,
@@ -20,9 +19,9 @@ from .._interface import (
     PeerVerifier,
 )
 from .._sendfile import sendfile_fallback
-from .._sockets import make_unix_listener
+from .._sockets import unix_socket_files
 from ._connection import AsyncioConnection
-from ._listener import AsyncioListener, start_listener
+from ._listener import AsyncioListener
 from ._sync import AsyncioDeadline, AsyncioTaskGroup, AsyncioTimer
 
 __all__ = ["AsyncioBackend"]
@@ -30,64 +29,16 @@ __all__ = ["AsyncioBackend"]
 T = TypeVar("T")
 
 
-async def _sock_connect(sock: socket.socket, address: Any) -> None:
-    await asyncio.get_running_loop().sock_connect(sock, address)
-
-
-class AsyncioBackend:
+class AsyncioBackend(SocketBackend[AsyncioConnection, AsyncioListener]):
     """Backend on ``asyncio.Protocol`` transports; looks the loop up at each call."""
 
     name = "asyncio"
 
-    # -- connections ------------------------------------------------------------------
+    # -- connections (connect_tcp and connect_unix come from SocketBackend) -----------
 
-    async def connect_tcp(
-        self,
-        handler: ConnectionHandler,
-        host: str,
-        port: int,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
-        local_addr: tuple[str, int] | None = None,
-        family: int = 0,
-        happy_eyeballs_delay: float | None = 0.25,
-        verify_peer: PeerVerifier | None = None,
-        resolver: AbstractResolver | None = None,
-    ) -> AsyncioConnection:
-        sock = await open_tcp_socket(
-            self,
-            _sock_connect,
-            host,
-            port,
-            family=family,
-            local_addr=local_addr,
-            delay=happy_eyeballs_delay,
-            resolver=resolver,
-        )
-        if ssl is not None and server_hostname is None:
-            server_hostname = host
-        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
-
-    async def connect_unix(
-        self,
-        handler: ConnectionHandler,
-        path: str,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
-        verify_peer: PeerVerifier | None = None,
-    ) -> AsyncioConnection:
-        if ssl is not None and server_hostname is None and ssl.check_hostname:
-            raise ValueError("server_hostname is required for TLS over a Unix socket")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            await _sock_connect(sock, path)
-        except BaseException:
-            sock.close()
-            raise
-        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+    @staticmethod
+    async def _sock_connect(sock: socket.socket, address: Any) -> None:
+        await asyncio.get_running_loop().sock_connect(sock, address)
 
     async def _wrap_client(
         self,
@@ -125,39 +76,36 @@ class AsyncioBackend:
             raise
         return conn
 
-    async def serve_tcp(
-        self,
-        handler_factory: HandlerFactory,
-        host: str | Sequence[str] | None,
-        port: int,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        backlog: int = 100,
-        reuse_port: bool = False,
-        reuse_address: bool = True,
-        family: int = 0,
-    ) -> AsyncioListener:
-        sockets = await open_tcp_listeners(
-            self,
-            host,
-            port,
-            family=family,
-            backlog=backlog,
-            reuse_port=reuse_port,
-            reuse_address=reuse_address,
-        )
-        return await start_listener(handler_factory, sockets, ssl=ssl, backlog=backlog)
+    # -- listening (serve_tcp and serve_unix come from SocketBackend) -----------------
 
-    async def serve_unix(
+    async def _start_listener(
         self,
         handler_factory: HandlerFactory,
-        path: str,
+        sockets: list[socket.socket],
         *,
-        ssl: _ssl.SSLContext | None = None,
-        backlog: int = 100,
+        ssl: _ssl.SSLContext | None,
+        backlog: int,
+        unix: bool = False,
     ) -> AsyncioListener:
-        sock = make_unix_listener(path, backlog)
-        return await start_listener(handler_factory, [sock], ssl=ssl, backlog=backlog, unix=True)
+        """One ``asyncio.Server`` per socket; closes them all if any fails to start."""
+        loop = asyncio.get_running_loop()
+
+        def factory() -> AsyncioConnection:
+            return AsyncioConnection(loop, factory=handler_factory)
+
+        servers: list[asyncio.Server] = []
+        try:
+            unix_paths = unix_socket_files(sockets) if unix else []
+            for sock in sockets:
+                server = await loop.create_server(factory, sock=sock, ssl=ssl, backlog=backlog)
+                servers.append(server)
+        except BaseException:
+            for server in servers:
+                server.close()
+            for sock in sockets:
+                sock.close()
+            raise
+        return AsyncioListener(servers, sockets, unix_paths)
 
     async def serve_socket(
         self,
@@ -168,7 +116,7 @@ class AsyncioBackend:
         backlog: int = 100,
     ) -> AsyncioListener:
         sock.setblocking(False)
-        return await start_listener(handler_factory, [sock], ssl=ssl, backlog=backlog)
+        return await self._start_listener(handler_factory, [sock], ssl=ssl, backlog=backlog)
 
     async def sendfile(
         self, conn: Connection, file: IO[bytes], offset: int = 0, count: int | None = None

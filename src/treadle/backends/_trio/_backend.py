@@ -8,14 +8,13 @@ import os
 import socket
 import ssl as _ssl
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
 import trio
 
-from .._connect import open_tcp_listeners, open_tcp_socket
+from .._connect import SocketBackend
 from .._interface import (
-    AbstractResolver,
     AddrInfo,
     Connection,
     ConnectionHandler,
@@ -23,31 +22,14 @@ from .._interface import (
     PeerVerifier,
 )
 from .._sendfile import file_span, sendfile_fallback
-from .._sockets import make_unix_listener
 from ._connection import TrioConnection
 from ._listener import TrioListener
 from ._sync import TrioDeadline, TrioTaskGroup, TrioTimer
-from ._tls import TrioTLSInfo, unwrap_broken
+from ._tls import TrioTLSInfo, ssl_stream, unwrap_broken
 
 __all__ = ["TrioBackend"]
 
 T = TypeVar("T")
-
-
-async def _sock_connect(sock: socket.socket, address: Any) -> None:
-    """Non-blocking connect of a stdlib socket, as ``trio.socket`` does it."""
-    await trio.lowlevel.checkpoint_if_cancelled()
-    try:
-        sock.connect(address)
-    except BlockingIOError:
-        pass
-    else:
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        return
-    await trio.lowlevel.wait_writable(sock)
-    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if err:
-        raise OSError(err, f"Connect call failed {address!r}: {os.strerror(err)}")
 
 
 def _is_regular_file(file: IO[bytes]) -> bool:
@@ -57,60 +39,28 @@ def _is_regular_file(file: IO[bytes]) -> bool:
         return False
 
 
-class TrioBackend:
+class TrioBackend(SocketBackend[TrioConnection, TrioListener]):
     """Backend on trio: system tasks for connections, cancel scopes for deadlines."""
 
     name = "trio"
 
-    # -- connections ------------------------------------------------------------------
+    # -- connections (connect_tcp and connect_unix come from SocketBackend) -----------
 
-    async def connect_tcp(
-        self,
-        handler: ConnectionHandler,
-        host: str,
-        port: int,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
-        local_addr: tuple[str, int] | None = None,
-        family: int = 0,
-        happy_eyeballs_delay: float | None = 0.25,
-        verify_peer: PeerVerifier | None = None,
-        resolver: AbstractResolver | None = None,
-    ) -> TrioConnection:
-        sock = await open_tcp_socket(
-            self,
-            _sock_connect,
-            host,
-            port,
-            family=family,
-            local_addr=local_addr,
-            delay=happy_eyeballs_delay,
-            resolver=resolver,
-        )
-        if ssl is not None and server_hostname is None:
-            server_hostname = host
-        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
-
-    async def connect_unix(
-        self,
-        handler: ConnectionHandler,
-        path: str,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
-        verify_peer: PeerVerifier | None = None,
-    ) -> TrioConnection:
-        if ssl is not None and server_hostname is None and ssl.check_hostname:
-            raise ValueError("server_hostname is required for TLS over a Unix socket")
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    @staticmethod
+    async def _sock_connect(sock: socket.socket, address: Any) -> None:
+        """Non-blocking connect of a stdlib socket, as ``trio.socket`` does it."""
+        await trio.lowlevel.checkpoint_if_cancelled()
         try:
-            sock.setblocking(False)
-            await _sock_connect(sock, path)
-        except BaseException:
-            sock.close()
-            raise
-        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+            sock.connect(address)
+        except BlockingIOError:
+            pass
+        else:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        await trio.lowlevel.wait_writable(sock)
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            raise OSError(err, f"Connect call failed {address!r}: {os.strerror(err)}")
 
     async def _wrap_client(
         self,
@@ -123,12 +73,7 @@ class TrioBackend:
         try:
             stream = None
             if ssl is not None:
-                stream = trio.SSLStream(
-                    trio.SocketStream(trio.socket.from_stdlib_socket(sock)),
-                    ssl,
-                    server_hostname=server_hostname,
-                    https_compatible=True,
-                )
+                stream = ssl_stream(sock, ssl, server_hostname=server_hostname)
                 try:
                     await stream.do_handshake()
                 except trio.BrokenResourceError as exc:
@@ -146,58 +91,10 @@ class TrioBackend:
             raise
         return conn
 
-    async def serve_tcp(
-        self,
-        handler_factory: HandlerFactory,
-        host: str | Sequence[str] | None,
-        port: int,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        backlog: int = 100,
-        reuse_port: bool = False,
-        reuse_address: bool = True,
-        family: int = 0,
-    ) -> TrioListener:
-        await trio.lowlevel.checkpoint_if_cancelled()
-        sockets = await open_tcp_listeners(
-            self,
-            host,
-            port,
-            family=family,
-            backlog=backlog,
-            reuse_port=reuse_port,
-            reuse_address=reuse_address,
-        )
-        try:
-            listener = TrioListener(handler_factory, sockets, ssl=ssl)
-        except BaseException:
-            for sock in sockets:
-                sock.close()
-            raise
-        listener.start()
-        # Yield without a cancellation point: the listener must reach the caller.
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        return listener
+    # -- listening (serve_tcp and serve_unix come from SocketBackend) -----------------
 
-    async def serve_unix(
-        self,
-        handler_factory: HandlerFactory,
-        path: str,
-        *,
-        ssl: _ssl.SSLContext | None = None,
-        backlog: int = 100,
-    ) -> TrioListener:
+    async def _checkpoint_if_cancelled(self) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()
-        sock = make_unix_listener(path, backlog)
-        try:
-            listener = TrioListener(handler_factory, [sock], ssl=ssl, unix=True)
-        except BaseException:
-            sock.close()
-            raise
-        listener.start()
-        # Yield without a cancellation point: the listener must reach the caller.
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        return listener
 
     async def serve_socket(
         self,
@@ -210,7 +107,32 @@ class TrioBackend:
         await trio.lowlevel.checkpoint_if_cancelled()
         sock.listen(backlog)
         sock.setblocking(False)
-        listener = TrioListener(handler_factory, [sock], ssl=ssl)
+        # The socket stays the caller's if the listener cannot be made.
+        return await self._start_listener(
+            handler_factory, [sock], ssl=ssl, backlog=backlog, owned=False
+        )
+
+    async def _start_listener(
+        self,
+        handler_factory: HandlerFactory,
+        sockets: list[socket.socket],
+        *,
+        ssl: _ssl.SSLContext | None,
+        backlog: int,
+        unix: bool = False,
+        owned: bool = True,
+    ) -> TrioListener:
+        """Start accepting on ``sockets``; closes them on failure if they are ``owned``.
+
+        ``backlog`` was applied when the sockets started listening.
+        """
+        try:
+            listener = TrioListener(handler_factory, sockets, ssl=ssl, unix=unix)
+        except BaseException:
+            if owned:
+                for sock in sockets:
+                    sock.close()
+            raise
         listener.start()
         # Yield without a cancellation point: the listener must reach the caller.
         await trio.lowlevel.cancel_shielded_checkpoint()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import socket
 import ssl as _ssl
-from types import TracebackType
-from typing import Any
 
 import trio
 
-from .._interface import HandlerFactory, SocketLike
-from .._sockets import remove_unix_socket, set_nodelay
+from .._interface import HandlerFactory
+from .._listener import BaseListener
+from .._sockets import set_nodelay, unix_socket_files
 from ._connection import TrioConnection
 from ._sync import spawn_background
+from ._tls import ssl_stream
 
 __all__ = ["TrioListener"]
 
@@ -27,7 +26,7 @@ _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EN
 _TRANSIENT_ERRORS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
 
 
-class TrioListener:
+class TrioListener(BaseListener):
     def __init__(
         self,
         handler_factory: HandlerFactory,
@@ -37,31 +36,16 @@ class TrioListener:
         handshake_timeout: float = 60.0,
         unix: bool = False,
     ) -> None:
+        super().__init__(sockets, unix_socket_files(sockets) if unix else [])
         self._factory = handler_factory
-        self._sockets = sockets
         self._ssl = ssl
         self._handshake_timeout = handshake_timeout
-        self._addresses = [s.getsockname() for s in sockets]
-        self._unix_paths: list[tuple[str, int]] = []
-        if unix:
-            for path in self._addresses:
-                if isinstance(path, str) and path and not path.startswith("\0"):
-                    self._unix_paths.append((path, os.stat(path).st_ino))
         self._scopes = [trio.CancelScope() for _ in sockets]
         self._done = [trio.Event() for _ in sockets]
-        self._closed = False
 
     def start(self) -> None:
         for sock, scope, done in zip(self._sockets, self._scopes, self._done, strict=True):
             spawn_background(self._accept_loop, sock, scope, done, name=f"treadle accept {sock}")
-
-    @property
-    def addresses(self) -> list[Any]:
-        return list(self._addresses)
-
-    @property
-    def sockets(self) -> list[SocketLike]:
-        return list(self._sockets)
 
     async def _accept_loop(
         self, sock: socket.socket, scope: trio.CancelScope, done: trio.Event
@@ -96,12 +80,7 @@ class TrioListener:
             set_nodelay(client)
             stream = None
             if self._ssl is not None:
-                stream = trio.SSLStream(
-                    trio.SocketStream(trio.socket.from_stdlib_socket(client)),
-                    self._ssl,
-                    server_side=True,
-                    https_compatible=True,
-                )
+                stream = ssl_stream(client, self._ssl, server_side=True)
             conn = TrioConnection(client, None, stream)
         except BaseException:
             client.close()
@@ -119,15 +98,6 @@ class TrioListener:
             if sock.fileno() >= 0:
                 trio.lowlevel.notify_closing(sock)
                 sock.close()
-        for path, inode in self._unix_paths:
-            remove_unix_socket(path, inode)
+        self._remove_unix_files()
         for done in self._done:
             await done.wait()
-
-    async def __aenter__(self) -> TrioListener:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()

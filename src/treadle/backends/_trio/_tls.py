@@ -1,12 +1,34 @@
-"""TLS helpers for trio: a typed view of the session and error unwrapping."""
+"""TLS helpers for trio: the stream, a typed view of the session and error unwrapping."""
 
 from __future__ import annotations
 
+import socket
+import ssl as _ssl
 from typing import Any
 
 import trio
 
-__all__ = ["TrioTLSInfo", "unwrap_broken"]
+__all__ = ["TrioTLSInfo", "ssl_stream", "unwrap_broken"]
+
+
+def ssl_stream(
+    sock: socket.socket,
+    ssl: _ssl.SSLContext,
+    *,
+    server_side: bool = False,
+    server_hostname: str | None = None,
+) -> trio.SSLStream[trio.SocketStream]:
+    """TLS over a stdlib socket, client or server; closes https-compatibly.
+
+    https-compatible: no ``close_notify`` is sent on close or required from the peer.
+    """
+    return trio.SSLStream(
+        trio.SocketStream(trio.socket.from_stdlib_socket(sock)),
+        ssl,
+        server_side=server_side,
+        server_hostname=server_hostname,
+        https_compatible=True,
+    )
 
 
 def unwrap_broken(exc: BaseException) -> BaseException:
