@@ -7,53 +7,18 @@ protocols. See ``docs/backends.md``.
 
 from __future__ import annotations
 
+from . import _interface
 from ._detect import get_backend
 from ._errors import ServerFingerprintMismatch, UnsupportedAsyncLibraryError
 from ._fingerprint import Fingerprint
-from ._interface import (
-    DEFAULT_HIGH_WATER,
-    DEFAULT_LOW_WATER,
-    AbstractResolver,
-    AddrInfo,
-    Backend,
-    Connection,
-    ConnectionHandler,
-    DeadlineScope,
-    Event,
-    HandlerFactory,
-    Listener,
-    Lock,
-    PeerVerifier,
-    Semaphore,
-    SocketLike,
-    TaskGroup,
-    Timer,
-    TLSInfo,
-)
+from ._interface import *  # noqa: F403  (the interface: everything in _interface.__all__)
 from ._resolver import Resolver
 
 __all__ = [
-    "DEFAULT_HIGH_WATER",
-    "DEFAULT_LOW_WATER",
-    "AbstractResolver",
-    "AddrInfo",
-    "Backend",
-    "Connection",
-    "ConnectionHandler",
-    "DeadlineScope",
-    "Event",
     "Fingerprint",
-    "HandlerFactory",
-    "Listener",
-    "Lock",
-    "PeerVerifier",
     "Resolver",
-    "Semaphore",
     "ServerFingerprintMismatch",
-    "SocketLike",
-    "TLSInfo",
-    "TaskGroup",
-    "Timer",
     "UnsupportedAsyncLibraryError",
     "get_backend",
 ]
+__all__ += _interface.__all__
