@@ -181,11 +181,20 @@ class Server:
         return self.handlers[0]
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    factory: type[Recorder] = Echo, *, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[Server]:
+    """A :class:`Server` of ``factory`` handlers on 127.0.0.1 (any port), closed on exit."""
+    server = Server(factory)
+    server.listener = await get_backend().serve_tcp(server, "127.0.0.1", 0, ssl=tls)
+    async with server:
+        yield server
+
+
 @pytest.fixture
 async def echo_server() -> AsyncIterator[Server]:
-    server = Server(Echo)
-    server.listener = await get_backend().serve_tcp(server, "127.0.0.1", 0)
-    async with server:
+    async with serving(Echo) as server:
         yield server
 
 
