@@ -8,7 +8,14 @@ import anyio
 import pytest
 import sniffio
 
-from treadle.backends import UnsupportedAsyncLibraryError, _detect, get_backend
+from treadle.backends import (
+    Backend,
+    Lock,
+    Semaphore,
+    UnsupportedAsyncLibraryError,
+    _detect,
+    get_backend,
+)
 
 from .conftest import task_count
 
@@ -200,6 +207,24 @@ async def test_task_group_runs_cancels_and_propagates() -> None:
         timer.close()
 
 
+async def _peak_holders(backend: Backend, guard: Lock | Semaphore, tasks: int) -> int:
+    """How many of ``tasks`` concurrent tasks held ``guard`` at the same time, at most."""
+    inside = peak = 0
+
+    async def hold() -> None:
+        nonlocal inside, peak
+        async with guard:
+            inside += 1
+            peak = max(peak, inside)
+            await backend.sleep(0.005)
+            inside -= 1
+
+    async with backend.task_group() as tg:
+        for _ in range(tasks):
+            tg.start_soon(hold)
+    return peak
+
+
 async def test_events_locks_semaphores() -> None:
     backend = get_backend()
     event = backend.create_event()
@@ -216,37 +241,11 @@ async def test_events_locks_semaphores() -> None:
     assert event.is_set()
 
     lock = backend.create_lock()
-    inside = 0
-    peak = 0
-
-    async def critical() -> None:
-        nonlocal inside, peak
-        async with lock:
-            inside += 1
-            peak = max(peak, inside)
-            await backend.sleep(0.005)
-            inside -= 1
-
-    async with backend.task_group() as tg:
-        for _ in range(5):
-            tg.start_soon(critical)
-    assert peak == 1 and not lock.locked()
+    assert await _peak_holders(backend, lock, tasks=5) == 1
+    assert not lock.locked()
 
     semaphore = backend.create_semaphore(2)
-    inside = peak = 0
-
-    async def limited() -> None:
-        nonlocal inside, peak
-        async with semaphore:
-            inside += 1
-            peak = max(peak, inside)
-            await backend.sleep(0.005)
-            inside -= 1
-
-    async with backend.task_group() as tg:
-        for _ in range(6):
-            tg.start_soon(limited)
-    assert peak == 2
+    assert await _peak_holders(backend, semaphore, tasks=6) == 2
     await semaphore.acquire()
     semaphore.release()
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import struct
+from collections.abc import AsyncIterator
 
 import anyio
 import pytest
 
 from treadle.backends import DEFAULT_HIGH_WATER, Connection, Resolver, get_backend
 
-from .conftest import Echo, Recorder, Server, blackhole, fd_count, wait_for_fds
+from .conftest import Echo, Recorder, Server, blackhole, fd_count, serving, wait_for_fds
 
 pytestmark = [
     pytest.mark.anyio,
@@ -82,50 +84,38 @@ async def _check_bounded_transfer(writer: Connection, reader: Recorder) -> None:
     assert hashlib.sha256(reader.data).digest() == hashlib.sha256(payload).digest()
 
 
-async def test_backpressure_client_to_server() -> None:
-    backend = get_backend()
-    server = Server(Recorder)
-    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
-    async with server:
+@contextlib.asynccontextmanager
+async def _recording_pair() -> AsyncIterator[tuple[Connection, Recorder, Recorder]]:
+    """A client connection, its handler and the server's handler (both only record)."""
+    async with serving(Recorder) as server:
         client = Recorder()
-        conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
+        conn = await get_backend().connect_tcp(client, "127.0.0.1", server.port)
         try:
-            await _check_bounded_transfer(conn, await server.first_handler())
+            yield conn, client, await server.first_handler()
         finally:
             conn.abort()
+
+
+async def test_backpressure_client_to_server() -> None:
+    async with _recording_pair() as (conn, _, handler):
+        await _check_bounded_transfer(conn, handler)
 
 
 async def test_backpressure_server_to_client() -> None:
-    backend = get_backend()
-    server = Server(Recorder)
-    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
-    async with server:
-        client = Recorder()
-        conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
-        try:
-            handler = await server.first_handler()
-            assert handler.conn is not None
-            await _check_bounded_transfer(handler.conn, client)
-        finally:
-            conn.abort()
+    async with _recording_pair() as (_, client, handler):
+        assert handler.conn is not None
+        await _check_bounded_transfer(handler.conn, client)
 
 
 async def test_write_buffer_limits() -> None:
-    backend = get_backend()
-    server = Server(Recorder)
-    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
-    async with server:
-        conn = await backend.connect_tcp(Recorder(), "127.0.0.1", server.port)
-        try:
-            (await server.first_handler()).conn.pause_reading()  # type: ignore[union-attr]
-            conn.set_write_buffer_limits(high=1024)
-            conn.write(b"x" * (8 * 1024 * 1024))  # more than any kernel buffer
-            with pytest.raises(TimeoutError):
-                with anyio.fail_after(0.2):
-                    await conn.drain()
-            assert conn.get_write_buffer_size() > 1024
-        finally:
-            conn.abort()
+    async with _recording_pair() as (conn, _, handler):
+        handler.conn.pause_reading()  # type: ignore[union-attr]
+        conn.set_write_buffer_limits(high=1024)
+        conn.write(b"x" * (8 * 1024 * 1024))  # more than any kernel buffer
+        with pytest.raises(TimeoutError):
+            with anyio.fail_after(0.2):
+                await conn.drain()
+        assert conn.get_write_buffer_size() > 1024
 
 
 class _ReplyOnEof(Recorder):
@@ -138,9 +128,7 @@ class _ReplyOnEof(Recorder):
 
 async def test_half_close() -> None:
     backend = get_backend()
-    server = Server(_ReplyOnEof)
-    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
-    async with server:
+    async with serving(_ReplyOnEof) as server:
         client = Recorder()
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
@@ -172,9 +160,7 @@ async def test_peer_reset_is_a_clear_error() -> None:
             super().data_received(data)
             self.conn.abort()  # type: ignore[union-attr]
 
-    server = Server(Resetter)
-    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
-    async with server:
+    async with serving(Resetter) as server:
         client = Recorder()
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
@@ -362,9 +348,7 @@ async def test_handler_error_aborts_connection() -> None:
         def data_received(self, data: bytes) -> None:
             raise ValueError("handler bug")
 
-    server = Server(Broken)
-    server.listener = await backend.serve_tcp(server, "127.0.0.1", 0)
-    async with server:
+    async with serving(Broken) as server:
         client = Recorder()
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
