@@ -126,7 +126,9 @@ def main(rounds: int = 7, budget: float = 0.25) -> dict[str, float]:
         for name, cycle in contenders.items():
             samples[name].append(time_per_cycle(cycle, iterations[name]))
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    print(f"protocol cycle (median of {rounds} interleaved rounds, Python {sys.version.split()[0]})")
+    print(
+        f"protocol cycle (median of {rounds} interleaved rounds, Python {sys.version.split()[0]})"
+    )
     for name, value in medians.items():
         print(f"  {name:<20} {value * 1e6:8.2f} us/cycle  {1 / value:>10,.0f} cycles/s")
     fast, h11_engine = medians["treadle[httptools]"], medians["treadle[h11]"]
