@@ -280,3 +280,69 @@ def test_huge_content_length_is_413(engine: str, length: bytes) -> None:
     # llhttp reports a length past 64 bits as a 400 "overflow"; the core says 413.
     raw = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + b"\r\n\r\n"
     assert refused(requests(raw, engine), 413)
+
+
+# -- after the last message -----------------------------------------------------------
+
+
+@engines
+@pytest.mark.parametrize("tail", [b"\r\n", b"\n", b"\r", b"\r\r\n\n"])
+def test_cr_and_lf_after_a_closing_request_are_skipped(engine: str, tail: bytes) -> None:
+    # llhttp skips them; the h11 engine stopped and the core called them "data after
+    # Connection: close", but only when they came in the same receive_data call.
+    raw = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    outcome = requests(raw + tail, engine)
+    assert outcome.error is None
+    assert outcome.events[-1] == ConnectionClosed()
+
+
+@engines
+@pytest.mark.parametrize("tail", [b"x", b"\r\nx", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"])
+def test_anything_else_after_a_closing_request_is_refused_at_once(engine: str, tail: bytes) -> None:
+    # At once: without EOF, and before a line end (the h11 engine waited for one).
+    raw = b"GET / HTTP/1.0\r\n\r\n"
+    outcome = requests(raw + tail, engine, eof=False)
+    assert refused(outcome)
+    assert len(outcome.events) == 2
+
+
+@engines
+@pytest.mark.parametrize("method", [b"GET", b"HEAD"])
+@pytest.mark.parametrize("tail", [b"\r\n", b"\n\r\n"])
+def test_cr_and_lf_after_a_response_are_skipped(engine: str, method: bytes, tail: bytes) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" + tail
+    outcome = responses(raw, engine, method=method, eof=True)
+    assert outcome.error is None
+    assert outcome.events == [
+        Response(200, [(b"Content-Length", b"0")], b"OK"),
+        EndOfMessage(),
+        ConnectionClosed(),
+    ]
+
+
+# -- which fault is reported first ----------------------------------------------------
+
+
+@engines
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        # llhttp checks framing fields at their line, in order: the first fault wins.
+        ([b"Transfer-Encoding: chunked", b"Content-Length: 18446744073709551616"], 400),
+        ([b"Content-Length: 18446744073709551616", b"Transfer-Encoding: chunked"], 413),
+        ([b"Content-Length: 1000000000000000000", b"Transfer-Encoding: chunked"], 400),
+        ([b"Content-Length: 1", b"Content-Length: 1000000000000000000"], 400),
+        ([b"Content-Length: 18446744073709551616", b"X: \x01"], 413),
+    ],
+)
+def test_first_framing_fault_sets_the_status(engine: str, fields: list[bytes], status: int) -> None:
+    head = b"\r\n".join(fields) + b"\r\n\r\n"
+    assert refused(requests(b"POST / HTTP/1.1\r\nHost: a\r\n" + head, engine), status)
+    assert refused(responses(b"HTTP/1.1 200 OK\r\n" + head, engine, eof=True), status)
+
+
+@engines
+@pytest.mark.parametrize("line", [b"GET /", b"PATCH /x", b"OPTIONS *", b"GET  /"])
+def test_request_line_without_a_version_is_505(engine: str, line: bytes) -> None:
+    # llhttp reads it as HTTP/0.9 (and the core answers 505); the lexer said 400.
+    assert refused(requests(line + b"\r\nHost: a\r\n\r\n", engine), 505)

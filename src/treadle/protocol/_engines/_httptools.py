@@ -253,6 +253,8 @@ class HttptoolsResponseEngine(_HeadCollector):
         if self._head_only:
             return self._feed_head_only(data)
         if self._method is None:
+            if not data.lstrip(b"\r\n"):
+                return None  # llhttp skips CR and LF between messages
             raise RemoteProtocolError("data from the server while no request is outstanding")
         self._began_in_this_feed = False
         self._fed = len(data)
@@ -303,6 +305,6 @@ class HttptoolsResponseEngine(_HeadCollector):
             stop = sink.on_message_complete([])
             if stop:
                 return buffer
-            if buffer:
+            if buffer.lstrip(b"\r\n"):  # llhttp skips CR and LF between messages
                 raise RemoteProtocolError("data after the end of the response")
             return None

@@ -27,6 +27,7 @@ _METHODS = frozenset(
 _VERSIONS = frozenset((b"0.9", b"1.0", b"1.1", b"2.0"))
 
 _REQUEST_LINE = re.compile(rb"([A-Z][A-Z_\-]*) +([\x21-\x7e]+) +HTTP/([0-9]\.[0-9])")
+_HTTP09_REQUEST_LINE = re.compile(rb"([A-Z][A-Z_\-]*) +([\x21-\x7e]+)")
 _ORIGIN_OR_ABSOLUTE = re.compile(rb"/|\*|[A-Za-z][A-Za-z0-9+.\-]*://")
 _STATUS_LINE = re.compile(rb"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: ([^\r\n]*))?")
 _FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t \x21-\x7e\x80-\xff]*")
@@ -49,9 +50,15 @@ class StartLine:
 
 def _request_line(line: bytes) -> StartLine:
     match = _REQUEST_LINE.fullmatch(line)
-    if match is None:
-        raise RemoteProtocolError("malformed request line")
-    method, target, version = match.groups()
+    if match is not None:
+        method, target, version = match.groups()
+    else:
+        # llhttp reads a line without a version as HTTP/0.9 and parses a head after it;
+        # the core then answers 505, on both engines.
+        match = _HTTP09_REQUEST_LINE.fullmatch(line)
+        if match is None:
+            raise RemoteProtocolError("malformed request line")
+        (method, target), version = match.groups(), b"0.9"
     if method not in _METHODS:
         # 400, not 501: llhttp cannot tell an unknown method from a garbled line.
         raise RemoteProtocolError(f"unknown method {method!r}")
@@ -99,6 +106,28 @@ def split_field_line(line: bytes) -> tuple[bytes, bytes]:
 # transfer codings): the core judges them from the lexer's list, and h11 never sees them.
 _WITHHELD_FROM_H11 = (b"content-length", b"transfer-encoding")
 _OWS = (32, 9)  # SP, HTAB
+
+
+_UINT64_MAX = 2**64 - 1
+
+
+def _check_framing_field(lowered: bytes, value: bytes, fields: list[tuple[bytes, bytes]]) -> None:
+    """llhttp's checks on a Content-Length or Transfer-Encoding line, made where llhttp
+    makes them (at that line, in order), so that a head with several faults gets the
+    status hint of the first one on both engines. The core checks these fields again."""
+    seen = [name.lower() for name, _ in fields[:-1]]
+    if lowered == b"transfer-encoding":
+        if b"content-length" in seen:
+            raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
+        return
+    if b"content-length" in seen:
+        raise RemoteProtocolError("repeated Content-Length")
+    if b"transfer-encoding" in seen:
+        raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
+    if not value.isdigit() or not value.isascii():
+        raise RemoteProtocolError(f"invalid Content-Length {value!r}")
+    if int(value) > _UINT64_MAX:
+        raise RemoteProtocolError("Content-Length is too large", status_hint=413)
 
 
 class HeadScanner:
@@ -167,8 +196,14 @@ class HeadScanner:
                 if line[-1] in _OWS:
                     check_coding_ows(line.partition(b":")[0], line)
                 field = split_field_line(line)
-                self._fields.append(field)
-                if field[0].lower() not in _WITHHELD_FROM_H11:
+                fields = self._fields
+                fields.append(field)
+                if len(fields) > limits.max_headers:
+                    raise RemoteProtocolError("too many header fields", status_hint=431)
+                lowered = field[0].lower()
+                if lowered in _WITHHELD_FROM_H11:
+                    _check_framing_field(lowered, field[1], fields)
+                else:
                     self._h11_lines.append(line)
             else:
                 self._h11_lines.append(b"\r\n")
