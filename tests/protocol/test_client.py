@@ -237,3 +237,9 @@ def test_header_injection_is_refused(engine: str, request_event: Request) -> Non
 def test_malformed_responses_are_rejected(engine: str, data: bytes) -> None:
     outcome = parse_responses(data, engine, step=len(data), eof=True)
     assert outcome.error is not None, outcome
+
+
+def test_no_chunked_request_on_http10(engine: str) -> None:
+    conn = ClientConnection(engine=engine)
+    with pytest.raises(LocalProtocolError):
+        conn.send(Request(b"POST", b"/", [(b"Transfer-Encoding", b"chunked")], b"1.0"))

@@ -391,3 +391,19 @@ def test_there_must_be_a_request_to_answer(engine: str) -> None:
     conn = server(engine)
     with pytest.raises(LocalProtocolError):
         conn.send(Response(200, []))
+
+
+def test_no_chunked_towards_an_http10_client(engine: str) -> None:
+    conn = server(engine, b"GET / HTTP/1.0\r\n\r\n")
+    list(conn.events())
+    wire = conn.send(Response(200, [(b"Transfer-Encoding", b"chunked")]))
+    wire += conn.send(Data(b"abc")) + conn.send(EndOfMessage())
+    assert wire == b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc"
+    assert conn.must_close
+
+
+def test_line_ends_after_a_closing_request_are_ignored(engine: str) -> None:
+    outcome = parse_requests(
+        [b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n\r\n"], engine
+    )
+    assert outcome.error is None

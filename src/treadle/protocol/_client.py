@@ -211,6 +211,8 @@ class ClientConnection(Connection):
             raise LocalProtocolError(f"cannot send HTTP version {http_version!r}")
         if http_version == b"1.1" and not _has_field(headers, b"host"):
             raise LocalProtocolError("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
+        if chunked and http_version == b"1.0":
+            raise LocalProtocolError("HTTP/1.0 has no chunked transfer coding (RFC 9112 6.1)")
         if chunked:
             framing = Framing.CHUNKED
         elif length:

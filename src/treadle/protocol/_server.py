@@ -144,7 +144,7 @@ class ServerConnection(Connection):
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switch_pending:
             self._held = leftover
-        elif leftover:
+        elif leftover.lstrip(b"\r\n"):  # llhttp skips line ends between messages
             self._error = RemoteProtocolError("data after Connection: close")
 
     # -- state for the layer above -----------------------------------------------------
@@ -221,6 +221,10 @@ class ServerConnection(Connection):
         tunnel = exchange.switch and method == b"CONNECT" and 200 <= status < 300
         if method == b"HEAD" or status in _NO_BODY_STATUSES or tunnel:
             framing = Framing.NONE
+        elif chunked and exchange.http_version == b"1.0":
+            # RFC 9112 6.1: no Transfer-Encoding towards an HTTP/1.0 client; close instead.
+            framing = Framing.UNTIL_CLOSE
+            headers = [field for field in headers if field[0].lower() != b"transfer-encoding"]
         elif chunked:
             framing = Framing.CHUNKED
         elif length is not None:
