@@ -400,6 +400,10 @@ def test_no_chunked_towards_an_http10_client(engine: str) -> None:
     wire += conn.send(Data(b"abc")) + conn.send(EndOfMessage())
     assert wire == b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc"
     assert conn.must_close
+    conn = server(engine, b"GET / HTTP/1.0\r\n\r\n")
+    list(conn.events())
+    wire = conn.send(Response(204, [(b"Transfer-Encoding", b"chunked")]))
+    assert wire == b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
 
 
 def test_line_ends_after_a_closing_request_are_ignored(engine: str) -> None:

@@ -219,12 +219,12 @@ class ServerConnection(Connection):
         length, chunked, tokens = outgoing_framing_fields(headers)
         method = exchange.method
         tunnel = exchange.switch and method == b"CONNECT" and 200 <= status < 300
+        if chunked and exchange.http_version == b"1.0":
+            # RFC 9112 6.1: no Transfer-Encoding towards an HTTP/1.0 client; close instead.
+            chunked = False
+            headers = [field for field in headers if field[0].lower() != b"transfer-encoding"]
         if method == b"HEAD" or status in _NO_BODY_STATUSES or tunnel:
             framing = Framing.NONE
-        elif chunked and exchange.http_version == b"1.0":
-            # RFC 9112 6.1: no Transfer-Encoding towards an HTTP/1.0 client; close instead.
-            framing = Framing.UNTIL_CLOSE
-            headers = [field for field in headers if field[0].lower() != b"transfer-encoding"]
         elif chunked:
             framing = Framing.CHUNKED
         elif length is not None:
