@@ -21,7 +21,7 @@ from ._events import (
     Response,
 )
 from ._framing import BodyWriter, Framing, outgoing_framing_fields
-from ._headers import summarize
+from ._headers import persistent, summarize
 from ._limits import Limits
 from ._writer import request_head
 
@@ -111,10 +111,7 @@ class ClientConnection(Connection):
         else:
             framing = Framing.UNTIL_CLOSE
         tokens = fields.connection_tokens
-        if http_version == b"1.1":
-            keep_alive = b"close" not in tokens
-        else:
-            keep_alive = b"keep-alive" in tokens and b"close" not in tokens
+        keep_alive = persistent(http_version, tokens)
         exchange.keep_alive = (
             exchange.keep_alive and keep_alive and framing is not Framing.UNTIL_CLOSE
         )
@@ -219,10 +216,7 @@ class ClientConnection(Connection):
             framing = Framing.LENGTH
         else:
             framing = Framing.NONE
-        if http_version == b"1.1":
-            keep_alive = b"close" not in tokens
-        else:
-            keep_alive = b"keep-alive" in tokens and b"close" not in tokens
+        keep_alive = persistent(http_version, tokens)
         proposes_upgrade = b"upgrade" in tokens and _has_field(headers, b"upgrade")
         head = request_head(event.method, event.target, http_version, headers)
         self._exchange = _Exchange(event.method, keep_alive, proposes_upgrade)

@@ -174,3 +174,10 @@ def summarize(headers: Headers, limits: Limits) -> FieldSummary:
         # RFC 9112 6.1: chunked is applied once; llhttp refuses a repeat with 400.
         raise RemoteProtocolError("chunked transfer coding applied more than once")
     return summary
+
+
+def persistent(http_version: bytes, connection_tokens: frozenset[bytes]) -> bool:
+    """RFC 9112 9.3: HTTP/1.1 persists unless told to close; HTTP/1.0 only if asked."""
+    if b"close" in connection_tokens:
+        return False
+    return http_version == b"1.1" or b"keep-alive" in connection_tokens

@@ -18,7 +18,7 @@ from ._events import (
     Response,
 )
 from ._framing import BodyWriter, Framing, outgoing_framing_fields
-from ._headers import summarize
+from ._headers import persistent, summarize
 from ._limits import Limits
 from ._writer import response_head
 
@@ -104,10 +104,7 @@ class ServerConnection(Connection):
         if fields.host_count != 1 and (http_version == b"1.1" or fields.host_count > 1):
             raise RemoteProtocolError("missing Host" if not fields.host_count else "repeated Host")
         tokens = fields.connection_tokens
-        if http_version == b"1.1":
-            keep_alive = b"close" not in tokens
-        else:
-            keep_alive = b"keep-alive" in tokens and b"close" not in tokens
+        keep_alive = persistent(http_version, tokens)
         switch = method == b"CONNECT" or (fields.upgrade and b"upgrade" in tokens)
         if switch and framing is not Framing.NONE:
             raise RemoteProtocolError("a CONNECT or Upgrade request cannot have a body")
