@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
+
+__all__ = ["AbstractCookieJar", "CookieJar", "DummyCookieJar"]
