@@ -1,5 +1,68 @@
-"""HTTP server: Application, router, responses (built by the server issue)."""
+"""HTTP server: routing and the ``HTTPException`` family (the I/O-free parts so far).
+
+These are the names ``treadle.web`` will re-export with aiohttp's spelling. Request,
+Response, Application and the runner come with the server issue; until then handlers
+are typed loosely (see ``_abc``) and HTTP exceptions carry the data of the reply for
+the server layer to send. See ``docs/server-routing.md``.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from . import _exceptions, _hdrs, _routedef
+from ._abc import AbstractView, Handler, RequestLike, SubApplication, SubAppRouter
+from ._exceptions import *  # noqa: F403 -- the whole family, listed in _exceptions.__all__
+from ._hdrs import *  # noqa: F403
+from ._matchinfo import (
+    AbstractRoute,
+    MatchInfoError,
+    ResourceRoute,
+    SystemRoute,
+    UrlMappingMatchInfo,
+)
+from ._resources import AbstractResource, DynamicResource, PlainResource, PrefixResource, Resource
+from ._routedef import *  # noqa: F403
+from ._router import ResourcesView, RoutesView, UrlDispatcher
+from ._static import StaticResource, StaticResponder, StaticTarget
+from ._subapps import (
+    AbstractRuleMatching,
+    Domain,
+    MaskDomain,
+    MatchedSubAppResource,
+    PrefixedSubAppResource,
+    domain_rule,
+)
+from ._view import View
+
+__all__ = [
+    *_exceptions.__all__,
+    *_hdrs.__all__,
+    *_routedef.__all__,
+    "AbstractResource",
+    "AbstractRoute",
+    "AbstractRuleMatching",
+    "AbstractView",
+    "Domain",
+    "DynamicResource",
+    "Handler",
+    "MaskDomain",
+    "MatchInfoError",
+    "MatchedSubAppResource",
+    "PlainResource",
+    "PrefixResource",
+    "PrefixedSubAppResource",
+    "RequestLike",
+    "Resource",
+    "ResourceRoute",
+    "ResourcesView",
+    "RoutesView",
+    "StaticResource",
+    "StaticResponder",
+    "StaticTarget",
+    "SubAppRouter",
+    "SubApplication",
+    "SystemRoute",
+    "UrlDispatcher",
+    "UrlMappingMatchInfo",
+    "View",
+    "domain_rule",
+]
