@@ -51,6 +51,9 @@ _SECURE_SCHEMES = frozenset({"https", "wss"})
 class AbstractCookieJar(Sized, Iterable["Morsel[str]"], ABC):
     """What a ``ClientSession`` needs from a cookie jar (aiohttp.abc.AbstractCookieJar)."""
 
+    def __init__(self, *, loop: object = None) -> None:
+        """``loop`` is accepted for subclasses written against aiohttp 3.x, and ignored."""
+
     @property
     @abstractmethod
     def quote_cookie(self) -> bool:
@@ -65,10 +68,12 @@ class AbstractCookieJar(Sized, Iterable["Morsel[str]"], ABC):
         """Remove the cookies of ``domain`` and of its subdomains."""
 
     @abstractmethod
-    def update_cookies(self, cookies: LooseCookies, response_url: URL = _NO_URL) -> None:
+    def update_cookies(self, cookies: LooseCookies, response_url: StrOrURL = _NO_URL) -> None:
         """Store cookies received from ``response_url`` (or set by the program)."""
 
-    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+    def update_cookies_from_headers(
+        self, headers: Sequence[str], response_url: StrOrURL = _NO_URL
+    ) -> None:
         """Store the cookies of raw Set-Cookie field values, parsed per RFC 6265 5.2."""
         cookies = parse_set_cookie_headers(headers)
         if cookies:
@@ -409,9 +414,6 @@ class CookieJar(AbstractCookieJar):
 
 class DummyCookieJar(AbstractCookieJar):
     """A jar that keeps nothing: for sessions that must not carry cookies along."""
-
-    def __init__(self, *, loop: object = None) -> None:
-        pass
 
     @property
     def quote_cookie(self) -> bool:
