@@ -290,6 +290,8 @@ def test_url_for_plain_and_dynamic(router: web.UrlDispatcher) -> None:
         router["post"].url_for(name="x")
     with pytest.raises(TypeError):
         router["post"].url_for(name="x", id=7)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="UTF-8"):
+        router["post"].url_for(name="\ud800", id="1")
 
 
 def test_url_with_query(router: web.UrlDispatcher) -> None:

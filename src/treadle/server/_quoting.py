@@ -24,7 +24,11 @@ _KEPT_BYTES = {"/": "%2F", "%": "%25"}
 
 
 def _encode(char: str) -> str:
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    try:
+        data = char.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{char!r} cannot be percent-encoded: it is not valid in UTF-8") from None
+    return "".join(f"%{byte:02X}" for byte in data)
 
 
 def quote(value: str, *, safe_slash: bool) -> str:
