@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKED = ["README.md", "docs/protocol.md"]
+CHECKED = [
+    "README.md",
+    "docs/protocol.md",
+    "docs/server-routing.md",
+    "docs/client-cookies.md",
+]
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 

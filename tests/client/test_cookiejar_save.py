@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import re
 import stat
 from pathlib import Path
 
@@ -106,11 +105,3 @@ def test_load_applies_validation(tmp_path: Path, clock: Clock) -> None:
     jar = CookieJar(_clock=clock)
     jar.load(path)
     assert stored(jar).keys() == {"b"}
-
-
-def test_docs_guide_runs() -> None:
-    guide = Path(__file__).resolve().parents[2] / "docs" / "client-cookies.md"
-    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(), re.DOTALL)
-    assert blocks
-    for code in blocks:
-        exec(compile(code, str(guide), "exec"), {})
