@@ -13,6 +13,7 @@ CHECKED = [
     "docs/protocol.md",
     "docs/server-routing.md",
     "docs/client-cookies.md",
+    "docs/message.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 

@@ -60,6 +60,7 @@ from ._payload import (
     register_payload,
 )
 from ._protocols import BodyStream, PayloadWriter
+from ._streams import EMPTY_PAYLOAD, EofStream, IncompleteReadError, StreamReader
 
 __all__ = [
     # compression
@@ -114,4 +115,9 @@ __all__ = [
     # interfaces
     "BodyStream",
     "PayloadWriter",
+    # body streams
+    "EMPTY_PAYLOAD",
+    "EofStream",
+    "IncompleteReadError",
+    "StreamReader",
 ]
