@@ -346,3 +346,29 @@ def test_first_framing_fault_sets_the_status(engine: str, fields: list[bytes], s
 def test_request_line_without_a_version_is_505(engine: str, line: bytes) -> None:
     # llhttp reads it as HTTP/0.9 (and the core answers 505); the lexer said 400.
     assert refused(requests(line + b"\r\nHost: a\r\n\r\n", engine), 505)
+
+
+@pytest.mark.parametrize(
+    ("extension", "accepted"),
+    [
+        (b";=0", True),
+        (b";=", True),
+        (b";;a", True),
+        (b";a=", True),
+        (b';="x"', True),
+        (b";=0;=1", True),
+        (b";==0", False),
+        (b"; a", False),
+        (b";a;", False),
+        (b";a=b=c", False),
+        (b";a=b;", False),
+        (b";", False),
+    ],
+)
+def test_chunk_extension_grammar_is_llhttps(extension: bytes, accepted: bool) -> None:
+    """Found by the differential property: llhttp accepts empty extension names."""
+    data = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1" + extension
+    data += b"\r\nx\r\n0\r\n\r\n"
+    for engine in ENGINES:
+        outcome = parse_requests([data], engine, eof=True)
+        assert (outcome.error is None) is accepted, (engine, outcome)

@@ -19,9 +19,12 @@ __all__ = ["ChunkedDecoder", "Decoder", "LengthDecoder", "UntilCloseDecoder"]
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _QUOTED = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_CHUNK_LINE = re.compile(
-    rb"([0-9A-Fa-f]+)(?:;" + _TOKEN + rb"(?:=(?:" + _TOKEN + rb"|" + _QUOTED + rb"))?)*"
-)
+# llhttp's grammar, which is laxer than RFC 9112 7.1.1 in one harmless way: an
+# extension name may be empty (``1;=0``, ``1;;a``), though a line may not end in ``;``.
+# Extensions are ignored either way; what matters is that both engines agree.
+_VALUE = rb"(?:" + _TOKEN + rb"|" + _QUOTED + rb")?"
+_EXTENSION = rb";(?:" + _TOKEN + rb"(?:=" + _VALUE + rb")?|=" + _VALUE + rb")?"
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:" + _EXTENSION + rb")*")
 _MAX_SIZE_DIGITS = 16  # llhttp keeps the size in 64 bits
 
 DataCallback = Callable[[bytes], None]
@@ -133,7 +136,7 @@ class ChunkedDecoder(Decoder):
 
     def _chunk_size(self, line: bytes) -> None:
         match = _CHUNK_LINE.fullmatch(line)
-        if match is None:
+        if match is None or line.endswith(b";"):
             raise RemoteProtocolError("malformed chunk size line")
         digits = match.group(1).lstrip(b"0")
         if len(digits) > _MAX_SIZE_DIGITS:
