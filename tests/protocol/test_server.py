@@ -411,3 +411,11 @@ def test_line_ends_after_a_closing_request_are_ignored(engine: str) -> None:
         [b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n\r\n"], engine
     )
     assert outcome.error is None
+
+
+def test_a_field_too_large_is_caught_across_small_feeds(engine: str) -> None:
+    limits = Limits(max_field_size=100)
+    head = b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 150 + b"\r\n\r\n"
+    for cut in (60, 100, 120):  # the field starts in one feed and ends in a small one
+        outcome = parse_requests([head[:cut], head[cut:]], engine, limits=limits)
+        assert outcome.error is not None and outcome.error.status_hint == 431, cut

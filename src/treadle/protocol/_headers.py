@@ -131,18 +131,16 @@ def check_interim_keeps_alive(status_code: int, http_version: bytes, headers: He
 def summarize(headers: Headers, limits: Limits) -> FieldSummary:
     """Collect the fields the policy looks at, rejecting malformed framing fields.
 
-    The field count and sizes are checked here for every engine.
+    The field count is checked here; field sizes by the engines (``check_field_sizes``),
+    which know when a field could be too large at all.
     """
     if len(headers) > limits.max_headers:
         raise RemoteProtocolError("too many header fields", status_hint=431)
     summary = FieldSummary()
     connection: list[bytes] | None = None
     kinds = _KINDS
-    max_field_size = limits.max_field_size
     lengths = _NAME_LENGTHS
     for name, value in headers:
-        if len(value) > max_field_size or len(name) > max_field_size:
-            raise RemoteProtocolError("header field is too large", status_hint=431)
         kind = kinds.get(name)  # the usual spellings hit at once
         if kind is None:
             if len(name) not in lengths:
@@ -181,3 +179,11 @@ def persistent(http_version: bytes, connection_tokens: frozenset[bytes]) -> bool
     if b"close" in connection_tokens:
         return False
     return http_version == b"1.1" or b"keep-alive" in connection_tokens
+
+
+def check_field_sizes(fields: Headers, limits: Limits) -> None:
+    """Refuse a field whose name or value exceeds ``Limits.max_field_size`` (431)."""
+    largest = limits.max_field_size
+    for name, value in fields:
+        if len(value) > largest or len(name) > largest:
+            raise RemoteProtocolError("header field is too large", status_hint=431)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .._errors import RemoteProtocolError
 from .._events import Headers
-from .._headers import check_trailer_name
+from .._headers import check_field_sizes, check_trailer_name
 from .._limits import Limits
 from ._lexer import check_field_line
 
@@ -156,6 +156,9 @@ class ChunkedDecoder(Decoder):
         self._trailer_bytes += len(line) + 2
         if self._trailer_bytes > limits.max_head_size:
             raise RemoteProtocolError("trailer section is too large", status_hint=431)
-        self.trailers.append((name, value.strip(b" \t")))
+        field = (name, value.strip(b" \t"))
+        if len(line) > limits.max_field_size:
+            check_field_sizes([field], limits)
+        self.trailers.append(field)
         if len(self.trailers) > limits.max_headers:
             raise RemoteProtocolError("too many trailer fields", status_hint=431)

@@ -13,7 +13,12 @@ import httptools
 
 from .._errors import ProtocolError, RemoteProtocolError
 from .._events import Headers
-from .._headers import check_coding_ows, check_interim_keeps_alive, check_trailer_name
+from .._headers import (
+    check_coding_ows,
+    check_field_sizes,
+    check_interim_keeps_alive,
+    check_trailer_name,
+)
 from .._limits import Limits
 from ._base import RequestSink, ResponseSink
 
@@ -52,6 +57,7 @@ class _HeadCollector:
         self._max_headers = limits.max_headers
         self._headers: Headers = []
         self._head_bytes = 0  # bytes of an unfinished head fed in earlier calls
+        self._head_upper = 0  # an upper bound of the same, to know when to check sizes
         self._fed = 0  # size of the current feed() call
         self._in_head = False
         self._began_in_this_feed = False
@@ -66,6 +72,7 @@ class _HeadCollector:
         self._in_head = True
         self._began_in_this_feed = True
         self._head_bytes = 0
+        self._head_upper = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # Field sizes are checked by the core once the head is complete; the count is
@@ -85,10 +92,13 @@ class _HeadCollector:
         self._in_head = False
         headers = self._headers
         self._headers = []  # what follows a chunked body are trailers
-        limit = self._limits.max_head_size
-        if self._head_bytes + self._fed > limit:
+        limits = self._limits
+        seen = self._head_upper + self._fed  # no field or head can be larger than this
+        if seen > limits.max_field_size:
+            check_field_sizes(headers, limits)
+        if seen > limits.max_head_size:
             size = start_line_size + sum(len(name) + len(value) + 4 for name, value in headers)
-            if size > limit:
+            if size > limits.max_head_size:
                 raise RemoteProtocolError("message head is too large", status_hint=431)
         return headers
 
@@ -99,8 +109,10 @@ class _HeadCollector:
         if self._began_in_this_feed:
             # Only part of this call belongs to the head; count what llhttp reported.
             self._head_bytes = sum(len(name) + len(value) + 4 for name, value in self._headers)
+            self._head_upper = self._fed
         else:
             self._head_bytes += self._fed
+            self._head_upper += self._fed
         if self._head_bytes > self._limits.max_head_size:
             raise RemoteProtocolError("message head is too large", status_hint=431)
 
@@ -142,6 +154,8 @@ class HttptoolsRequestEngine(_HeadCollector):
         self._in_message = False
         trailers = self._headers
         self._headers = []
+        if trailers:
+            check_field_sizes(trailers, self._limits)
         self._sink.on_message_complete(trailers)
 
     def feed(self, data: bytes) -> bytes | None:
@@ -240,6 +254,8 @@ class HttptoolsResponseEngine(_HeadCollector):
     def on_message_complete(self) -> None:
         trailers = self._headers
         self._headers = []
+        if trailers:
+            check_field_sizes(trailers, self._limits)
         if self._parser.get_status_code() >= 200:
             self._in_message = False
             self._method = None

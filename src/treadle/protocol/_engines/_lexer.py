@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .._errors import RemoteProtocolError
-from .._headers import check_coding_ows
+from .._headers import check_coding_ows, check_field_sizes
 from .._limits import Limits
 
 __all__ = ["HeadScanner", "StartLine", "check_field_line", "split_field_line"]
@@ -196,6 +196,8 @@ class HeadScanner:
                 if line[-1] in _OWS:
                     check_coding_ows(line.partition(b":")[0], line)
                 field = split_field_line(line)
+                if len(line) > limits.max_field_size:
+                    check_field_sizes([field], limits)
                 fields = self._fields
                 fields.append(field)
                 if len(fields) > limits.max_headers:
