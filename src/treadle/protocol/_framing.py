@@ -19,6 +19,8 @@ class Framing(Enum):
 
 
 _FRAMING_FIELDS = {b"content-length": 0, b"transfer-encoding": 1, b"connection": 2}
+_FRAMING_FIELDS.update({name.title(): kind for name, kind in _FRAMING_FIELDS.items()})
+_FRAMING_NAME_LENGTHS = frozenset(len(name) for name in _FRAMING_FIELDS)
 _NO_TOKENS: frozenset[bytes] = frozenset()
 
 
@@ -28,10 +30,15 @@ def outgoing_framing_fields(headers: Headers) -> tuple[int | None, bool, frozens
     chunked = False
     connection = _NO_TOKENS
     fields = _FRAMING_FIELDS
+    lengths = _FRAMING_NAME_LENGTHS
     for name, value in headers:
-        kind = fields.get(name.lower())
+        kind = fields.get(name)  # the usual spellings hit at once
         if kind is None:
-            continue
+            if len(name) not in lengths:
+                continue
+            kind = fields.get(name.lower())
+            if kind is None:
+                continue
         if kind == 0:
             if length is not None or not value.isdigit():
                 raise LocalProtocolError(f"invalid or repeated Content-Length {value!r}")

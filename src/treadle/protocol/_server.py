@@ -138,6 +138,15 @@ class ServerConnection(Connection):
             return True
         return False
 
+    def _feed(self, data: bytes) -> None:
+        if self._input_closed:
+            # As llhttp: after a request that ends the connection, CR and LF are skipped
+            # and any other byte is refused at once, whichever engine parses.
+            if data.lstrip(b"\r\n"):
+                self._error = RemoteProtocolError("data after Connection: close")
+            return
+        super()._feed(data)
+
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switch_pending:
             self._held = leftover

@@ -14,7 +14,7 @@ import h11
 from .._errors import RemoteProtocolError
 from .._events import Headers
 from .._framing import Framing
-from .._headers import check_interim_keeps_alive, summarize
+from .._headers import check_interim_keeps_alive
 from .._limits import Limits
 from ._base import RequestSink, ResponseSink
 from ._body import ChunkedDecoder, Decoder, LengthDecoder, UntilCloseDecoder
@@ -126,8 +126,6 @@ class H11RequestEngine(_H11Engine):
         super().__init__(limits, is_request=True)
         self._sink = sink
         self._on_data = sink.on_data  # type: ignore[method-assign]
-        self._switch = False
-        self._closed = False
 
     def _head(
         self, http_version: bytes, reason: bytes, head: bytes, fields: Headers
@@ -136,32 +134,10 @@ class H11RequestEngine(_H11Engine):
         event = _next_head_event(conn, head)
         if type(event) is not h11.Request:  # pragma: no cover - the lexer saw a whole head
             raise RemoteProtocolError("malformed request head")
-        method = event.method
-        framing = self._sink.on_request_head(method, event.target, http_version, fields)
-        if method == b"CONNECT":
-            self._switch = True
-        else:
-            summary = summarize(fields, self._limits)  # the sink accepted it: no error
-            self._switch = summary.upgrade and b"upgrade" in summary.connection_tokens
-        return framing
-
-    def feed(self, data: bytes) -> bytes | None:
-        if not self._closed:
-            rest = super().feed(data)
-            if rest is None or not self._closed:
-                return rest
-            data = rest
-        # As llhttp: after a request that ends the connection, CR and LF are skipped
-        # and any other byte is refused at once (not when its line is complete).
-        if data.lstrip(b"\r\n"):
-            raise RemoteProtocolError("data after Connection: close")
-        return None
+        return self._sink.on_request_head(event.method, event.target, http_version, fields)
 
     def _complete(self, trailers: Headers) -> bool:
-        stop = self._sink.on_message_complete(trailers)
-        if stop and not self._switch:
-            self._closed = True  # not a switch: the connection ends after this request
-        return stop
+        return self._sink.on_message_complete(trailers)
 
 
 class H11ResponseEngine(_H11Engine):
