@@ -419,3 +419,28 @@ def test_a_field_too_large_is_caught_across_small_feeds(engine: str) -> None:
     for cut in (60, 100, 120):  # the field starts in one feed and ends in a small one
         outcome = parse_requests([head[:cut], head[cut:]], engine, limits=limits)
         assert outcome.error is not None and outcome.error.status_hint == 431, cut
+
+
+def test_bytes_before_a_switch_is_answered_are_bounded(engine: str) -> None:
+    limits = Limits(max_head_size=1000)
+    upgrade = b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+    conn = server(engine, upgrade, limits=limits)
+    assert [type(e) for e in conn.events()] == [Request, EndOfMessage]
+    for _ in range(20):
+        conn.receive_data(b"x" * 100)
+    with pytest.raises(RemoteProtocolError):
+        conn.next_event()
+    # Bytes past the switch were dropped, so switching now would lose them: refused.
+    with pytest.raises(LocalProtocolError):
+        conn.send(InformationalResponse(101, [(b"Upgrade", b"websocket")]))
+    assert not conn.switched
+
+
+def test_trailing_data_arriving_in_many_pieces_is_kept_whole(engine: str) -> None:
+    upgrade = b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+    conn = server(engine, upgrade + b"a")
+    list(conn.events())
+    for piece in (b"b", b"c", b""):
+        conn.receive_data(piece)
+    conn.send(InformationalResponse(101, [(b"Upgrade", b"websocket")]))
+    assert conn.trailing_data == (b"abc", True)

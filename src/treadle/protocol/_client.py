@@ -35,6 +35,7 @@ class _Exchange:
         "proposes_upgrade",
         "request_done",
         "response_done",
+        "tunnel",
     )
 
     def __init__(self, method: bytes, keep_alive: bool, proposes_upgrade: bool) -> None:
@@ -43,6 +44,7 @@ class _Exchange:
         self.proposes_upgrade = proposes_upgrade
         self.request_done = False
         self.response_done = False
+        self.tunnel = False  # a 2xx answer to CONNECT: the connection becomes a tunnel
 
 
 def _has_field(headers: Headers, wanted: bytes) -> bool:
@@ -93,11 +95,8 @@ class ClientConnection(Connection):
         if coding is not None and fields.content_length_count:
             raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
         # RFC 9112 6.3: which responses have no body, and how the others end.
-        if (
-            method == b"HEAD"
-            or status_code in (204, 304)
-            or (method == b"CONNECT" and 200 <= status_code < 300)
-        ):
+        exchange.tunnel = method == b"CONNECT" and 200 <= status_code < 300
+        if method == b"HEAD" or status_code in (204, 304) or exchange.tunnel:
             framing = Framing.NONE
         elif coding is not None:
             if not coding or coding[-1] != b"chunked" or len(coding) > 1:
@@ -132,20 +131,14 @@ class ClientConnection(Connection):
         exchange = self._exchange
         assert exchange is not None
         exchange.response_done = True
-        if exchange.method == b"CONNECT" and self._events_have_2xx():
+        if exchange.tunnel:
             self._switched = True
         self._finish_exchange(exchange)
         return self._switched
 
-    def _events_have_2xx(self) -> bool:
-        for event in reversed(self._events):
-            if type(event) is Response:
-                return 200 <= event.status_code < 300
-        return False
-
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switched:
-            self._held = leftover
+            self._hold(leftover)
         elif leftover:
             self._error = RemoteProtocolError("data after the end of the response")
 

@@ -33,7 +33,7 @@ class Connection:
         self._eof = False
         self._switch_pending = False
         self._switched = False
-        self._held = b""
+        self._held = bytearray()  # bytes past a (proposed) protocol switch
         self._held_eof = False
         self._body_bytes = 0
         self._writer: BodyWriter | None = None
@@ -47,7 +47,7 @@ class Connection:
             return  # the peer is being hung up on; what it sends now is moot
         if self._switch_pending or self._switched:
             if data:
-                self._held += data
+                self._hold(data)
             else:
                 self._held_eof = True
             return
@@ -70,7 +70,16 @@ class Connection:
 
     def _parsing_stopped(self, leftover: bytes) -> None:
         """The engine stopped after a message (switch or last message); keep the rest."""
-        self._held = leftover
+        self._hold(leftover)
+
+    def _hold(self, data: bytes) -> None:
+        """Keep bytes past a switch point. While the switch is only proposed, they are
+        bounded by ``max_head_size``: the layer above should stop reading at ``PAUSED``."""
+        self._held += data
+        if self._switch_pending and len(self._held) > self.limits.max_head_size:
+            self._error = RemoteProtocolError(
+                "too much data before the protocol switch was answered"
+            )
 
     def _receive_eof(self) -> None:
         self._eof = True
@@ -130,12 +139,19 @@ class Connection:
     @property
     def trailing_data(self) -> tuple[bytes, bool]:
         """Bytes received after the switch point, and whether EOF followed them."""
-        return self._held, self._held_eof
+        return bytes(self._held), self._held_eof
+
+    def _switch(self) -> None:
+        """Our answer switches protocols; refused if bytes past the switch were lost."""
+        if self._error is not None:
+            raise LocalProtocolError(f"cannot switch protocols: {self._error}")
+        self._switch_pending = False
+        self._switched = True
 
     def _resume_parsing(self) -> None:
         """A proposed switch was declined: parse the held bytes as HTTP again."""
         self._switch_pending = False
-        held, self._held = self._held, b""
+        held, self._held = bytes(self._held), bytearray()
         held_eof, self._held_eof = self._held_eof, False
         if held:
             self._feed(held)

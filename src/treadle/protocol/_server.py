@@ -64,7 +64,6 @@ class ServerConnection(Connection):
         self._parser = make_request_engine(self.engine, self, self.limits)
         self._exchanges: deque[_Exchange] = deque()
         self._receiving: _Exchange | None = None
-        self._complete_unanswered = 0
         self._input_closed = False
 
     # -- receiving (called by the engine) ----------------------------------------------
@@ -75,7 +74,9 @@ class ServerConnection(Connection):
         if self._input_closed:
             raise RemoteProtocolError("request after Connection: close")
         limits = self.limits
-        if self._complete_unanswered >= limits.max_pipelined_requests:
+        if len(self._exchanges) >= limits.max_pipelined_requests:
+            # Every queued exchange is a complete request here: the one being received
+            # ended (or this head would not have come).
             raise RemoteProtocolError("too many pipelined requests", status_hint=429)
         if http_version != b"1.1" and http_version != b"1.0":
             raise RemoteProtocolError(f"unsupported HTTP version {http_version!r}", status_hint=505)
@@ -129,7 +130,6 @@ class ServerConnection(Connection):
         exchange.request_done = True
         exchange.expect_continue = False
         self._events.append(EndOfMessage(trailers))
-        self._complete_unanswered += 1
         if exchange.switch:
             self._switch_pending = True
             return True
@@ -149,7 +149,7 @@ class ServerConnection(Connection):
 
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switch_pending:
-            self._held = leftover
+            self._hold(leftover)
         elif leftover.lstrip(b"\r\n"):  # llhttp skips line ends between messages
             self._error = RemoteProtocolError("data after Connection: close")
 
@@ -195,7 +195,6 @@ class ServerConnection(Connection):
             # An error response to a request we could not parse.
             exchange = _Exchange(b"GET", b"1.1", False, False, False)
             exchange.request_done = True
-            self._complete_unanswered += 1
             self._exchanges.append(exchange)
             return exchange
         raise LocalProtocolError("there is no request to respond to")
@@ -208,12 +207,11 @@ class ServerConnection(Connection):
         if status == 101 and not (exchange.switch and exchange.method != b"CONNECT"):
             raise LocalProtocolError("101 Switching Protocols answers an Upgrade request only")
         head = response_head(status, event.reason, event.headers)
-        exchange.expect_continue = False
         if status == 101:
-            self._switch_pending = False
-            self._switched = True
+            self._switch()
             self._must_close = True
             self._exchanges.clear()
+        exchange.expect_continue = False
         return head
 
     def _send_response(self, event: Response) -> bytes:
@@ -251,21 +249,18 @@ class ServerConnection(Connection):
         elif keep_alive and exchange.http_version == b"1.0" and b"keep-alive" not in tokens:
             headers = [*headers, (b"Connection", b"keep-alive")]
         head = response_head(status, event.reason, headers)
+        if tunnel:
+            self._switch()  # first: it may refuse, and nothing is committed yet
         exchange.keep_alive = keep_alive
         exchange.expect_continue = False
         self._writer = BodyWriter(framing, length or 0)
-        if tunnel:
-            self._switch_pending = False
-            self._switched = True
-        elif exchange.switch:
+        if exchange.switch and not tunnel:
             self._resume_parsing()
         return head
 
     def _send_end(self, trailers: Headers) -> bytes:
         out = self._end_body(trailers)
         exchange = self._exchanges.popleft()
-        if exchange.request_done:
-            self._complete_unanswered -= 1
         if not exchange.keep_alive or not exchange.request_done or self._switched:
             # An unread request body would be parsed as the next request: close instead.
             self._must_close = True
