@@ -85,6 +85,11 @@ class ClientConnection(Connection):
                 # RFC 9110 7.8: a 101 answers an Upgrade request with Upgrade and
                 # Connection: upgrade of its own.
                 raise RemoteProtocolError("101 Switching Protocols without a valid upgrade")
+            if status_code != 101 and not persistent(http_version, fields.connection_tokens):
+                # llhttp takes an interim response that closes the connection as its
+                # end and refuses the final response after it; refusing the interim
+                # response itself gives one outcome on every engine.
+                raise RemoteProtocolError("an interim (1xx) response that closes the connection")
             self._informational = status_code
             self._events.append(InformationalResponse(status_code, headers, reason, http_version))
             return Framing.NONE, 0

@@ -14,7 +14,6 @@ from ._limits import Limits
 __all__ = [
     "FieldSummary",
     "check_coding_ows",
-    "check_interim_keeps_alive",
     "check_trailer_name",
     "summarize",
 ]
@@ -109,23 +108,6 @@ def check_coding_ows(name: bytes, value: bytes) -> None:
         and b"\t" in value[len(value.rstrip(b" \t")) :]
     ):
         raise RemoteProtocolError("HTAB after a transfer coding")
-
-
-def check_interim_keeps_alive(status_code: int, http_version: bytes, headers: Headers) -> None:
-    """Refuse a 1xx response (but 101) that would close the connection.
-
-    llhttp takes ``Connection: close`` (or HTTP/1.0 without keep-alive) on an interim
-    response as the end of the connection and refuses the final response that follows;
-    refusing the interim response itself gives one outcome on every engine.
-    """
-    if status_code == 101:
-        return
-    tokens: list[bytes] = []
-    for name, value in headers:
-        if _KINDS.get(name, _KINDS.get(name.lower())) == _CONNECTION:
-            tokens.extend(_tokens(value))
-    if b"close" in tokens or (http_version != b"1.1" and b"keep-alive" not in tokens):
-        raise RemoteProtocolError("an interim (1xx) response that closes the connection")
 
 
 def summarize(headers: Headers, limits: Limits) -> FieldSummary:

@@ -14,7 +14,6 @@ import h11
 from .._errors import RemoteProtocolError
 from .._events import Headers
 from .._framing import Framing
-from .._headers import check_interim_keeps_alive
 from .._limits import Limits
 from ._base import RequestSink, ResponseSink
 from ._body import ChunkedDecoder, Decoder, LengthDecoder, UntilCloseDecoder
@@ -185,7 +184,6 @@ class H11ResponseEngine(_H11Engine):
         status_code = event.status_code
         self._final = status_code >= 200
         if not self._final:
-            check_interim_keeps_alive(status_code, http_version, fields)
             self._interim_seen = True
         return self._sink.on_response_head(status_code, reason, http_version, fields)
 

@@ -16,7 +16,6 @@ from .._events import Headers
 from .._headers import (
     check_coding_ows,
     check_field_sizes,
-    check_interim_keeps_alive,
     check_trailer_name,
 )
 from .._limits import Limits
@@ -244,8 +243,6 @@ class HttptoolsResponseEngine(_HeadCollector):
         parser = self._parser
         status_code = parser.get_status_code()
         http_version = _version(parser.get_http_version())
-        if status_code < 200:
-            check_interim_keeps_alive(status_code, http_version, headers)
         self._sink.on_response_head(status_code, self._reason, http_version, headers)
 
     def on_body(self, body: bytes) -> None:
@@ -305,8 +302,6 @@ class HttptoolsResponseEngine(_HeadCollector):
                 self._pending = b""
                 return self.feed(head + buffer)
             sink = self._sink
-            if status < 200:
-                check_interim_keeps_alive(status, probe.http_version, probe.headers)
             sink.on_response_head(status, probe.reason, probe.http_version, probe.headers)
             if status < 200:
                 # The final response is still owed: EOF now cuts it off (in_message).
