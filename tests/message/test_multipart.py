@@ -401,3 +401,22 @@ async def test_json_and_form_helpers_on_empty_and_charsets() -> None:
     part = await reader.next()
     assert isinstance(part, BodyPartReader)
     assert await part.form() == []
+
+
+@pytest.mark.parametrize("size", [1, 3, 64])
+async def test_small_chunks_from_one_buffered_piece(size: int) -> None:
+    first = b"a\r\n--c\r\n-\r" * 50 + b"\r\n-"  # near-delimiters in the body
+    body = b"--b\r\n\r\n" + first + b"\r\n--b\r\n\r\nsecond\r\n--b--\r\n"
+    headers = {"Content-Type": "multipart/mixed; boundary=b"}
+    reader = MultipartReader(headers, MemoryStream(body, cuts=[]))  # one readany() piece
+    part = await reader.next()
+    assert isinstance(part, BodyPartReader)
+    chunks = []
+    while chunk := await part.read_chunk(size):
+        assert len(chunk) <= size
+        chunks.append(chunk)
+    assert b"".join(chunks) == first
+    part = await reader.next()
+    assert isinstance(part, BodyPartReader)
+    assert await part.read() == b"second"
+    assert await reader.next() is None

@@ -167,9 +167,11 @@ class BodyPartReader:
                 return b""
             if idx > 0 or len(buf) > keep:
                 n = min(size, idx if idx > 0 else len(buf) - keep)
-                chunk = bytes(buf[:n])
+                chunk = bytes(memoryview(buf)[:n])  # one copy; the view is gone before del
                 del buf[:n]
-                self._scan_from = 0 if idx > 0 else max(0, len(buf) - keep)
+                # Resume where the delimiter was found (or may still start), so a body
+                # read in small chunks is scanned once, not once per chunk.
+                self._scan_from = idx - n if idx > 0 else max(0, len(buf) - keep)
                 return chunk
             if not await source.fill():
                 raise MultipartError(
