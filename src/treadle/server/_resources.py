@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from yarl import URL
@@ -20,7 +21,9 @@ from ._hdrs import METH_ANY
 from ._matchinfo import AbstractRoute, ResourceRoute, UrlMappingMatchInfo
 from ._quoting import decode_value, quote, requote, safe_decode
 
-Resolved = tuple[UrlMappingMatchInfo | None, set[str]]
+Resolved = tuple[UrlMappingMatchInfo | None, AbstractSet[str]]
+# What a resource whose path does not match answers: shared, so a miss allocates nothing.
+NO_METHODS: frozenset[str] = frozenset()
 QueryArg = str | Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 # A variable: "{name}" or "{name:regex}", where the regex may hold one level of braces.
@@ -121,10 +124,10 @@ class Resource(AbstractResource):
         self._routes.append(route)
 
     def resolve(self, method: str, path: str, host: str | None = None) -> Resolved:
-        allowed: set[str] = set()
         match = self._match(path)
         if match is None:
-            return None, allowed
+            return None, NO_METHODS
+        allowed: set[str] = set()
         for route in self._routes:
             allowed.add(route.method)
             if route.method == method or route.method == METH_ANY:
@@ -265,8 +268,12 @@ class PrefixResource(AbstractResource):
         if prefix:
             check_prefix(prefix)
         super().__init__(name=name)
-        self._prefix = requote(prefix)
-        self._match_prefix = safe_decode(self._prefix)
+        self._set_prefix(requote(prefix))
+
+    def _set_prefix(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._match_prefix = safe_decode(prefix)
+        self._match_below = self._match_prefix + "/"
 
     @property
     def canonical(self) -> str:
@@ -274,15 +281,14 @@ class PrefixResource(AbstractResource):
 
     def add_prefix(self, prefix: str) -> None:
         check_prefix(prefix)
-        self._prefix = requote(prefix) + self._prefix
-        self._match_prefix = safe_decode(self._prefix)
+        self._set_prefix(requote(prefix) + self._prefix)
 
     def raw_match(self, path: str) -> bool:
         return False
 
     def _under(self, path: str) -> bool:
         """True for the prefix itself and anything below it (not ``/staticfoo``)."""
-        return path == self._match_prefix or path.startswith(self._match_prefix + "/")
+        return path == self._match_prefix or path.startswith(self._match_below)
 
 
 __all__ = [

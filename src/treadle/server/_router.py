@@ -95,7 +95,8 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             match_info, methods = resource.resolve(method, decoded, host)
             if match_info is not None:
                 return match_info
-            allowed |= methods
+            if methods:
+                allowed |= methods
         if allowed:
             return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
         return MatchInfoError(HTTPNotFound())

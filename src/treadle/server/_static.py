@@ -26,7 +26,7 @@ from ._exceptions import HTTPForbidden, HTTPNotFound
 from ._hdrs import METH_GET, METH_HEAD, METH_OPTIONS
 from ._matchinfo import AbstractRoute, ResourceRoute, UrlMappingMatchInfo
 from ._quoting import decode_value, quote
-from ._resources import PrefixResource, Resolved
+from ._resources import NO_METHODS, PrefixResource, Resolved
 
 PathLike = str | os.PathLike[str]
 
@@ -105,12 +105,12 @@ class StaticResource(PrefixResource):
 
     def resolve(self, method: str, path: str, host: str | None = None) -> Resolved:
         if not self._under(path):
-            return None, set()
-        allowed = set(self._routes)
-        if method not in allowed:
-            return None, allowed
-        filename = decode_value(path[len(self._match_prefix) + 1 :])
-        return UrlMappingMatchInfo({"filename": filename}, self._routes[method]), allowed
+            return None, NO_METHODS
+        route = self._routes.get(method)
+        if route is None:
+            return None, set(self._routes)
+        filename = decode_value(path[len(self._match_below) :])
+        return UrlMappingMatchInfo({"filename": filename}, route), NO_METHODS
 
     def locate(self, filename: str) -> StaticTarget:
         """The file (or listable directory) ``filename`` names, or the HTTP refusal.

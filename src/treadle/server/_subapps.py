@@ -19,15 +19,16 @@ from yarl import URL
 from ._abc import SubApplication
 from ._exceptions import HTTPMethodNotAllowed
 from ._matchinfo import AbstractRoute
-from ._resources import AbstractResource, PrefixResource, Resolved
+from ._resources import NO_METHODS, AbstractResource, PrefixResource, Resolved
 
 
 def _delegate(app: SubApplication, method: str, path: str, host: str | None) -> Resolved:
     match_info = app.router.resolve(method, path, host)
     match_info.add_app(app)
     exc = match_info.http_exception
-    methods = set(exc.allowed_methods) if isinstance(exc, HTTPMethodNotAllowed) else set()
-    return match_info, methods
+    if isinstance(exc, HTTPMethodNotAllowed):
+        return match_info, exc.allowed_methods
+    return match_info, NO_METHODS
 
 
 class PrefixedSubAppResource(PrefixResource):
@@ -60,7 +61,7 @@ class PrefixedSubAppResource(PrefixResource):
 
     def resolve(self, method: str, path: str, host: str | None = None) -> Resolved:
         if not self._under(path):
-            return None, set()
+            return None, NO_METHODS
         return _delegate(self._app, method, path, host)
 
     def __len__(self) -> int:
@@ -167,7 +168,7 @@ class MatchedSubAppResource(PrefixedSubAppResource):
 
     def __init__(self, rule: AbstractRuleMatching, app: SubApplication) -> None:
         AbstractResource.__init__(self)
-        self._prefix = self._match_prefix = ""
+        self._set_prefix("")
         self._app = app
         self._rule = rule
 
@@ -184,7 +185,7 @@ class MatchedSubAppResource(PrefixedSubAppResource):
 
     def resolve(self, method: str, path: str, host: str | None = None) -> Resolved:
         if not self._rule.match(host):
-            return None, set()
+            return None, NO_METHODS
         return _delegate(self._app, method, path, host)
 
     def __repr__(self) -> str:
