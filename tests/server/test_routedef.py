@@ -22,11 +22,14 @@ def test_module_level_definitions_register(router: web.UrlDispatcher) -> None:
         web.head("/h", handler),
         web.options("/o", handler),
         web.route("PROPFIND", "/dav", handler),
+        web.route("TRACE", "/t", handler),
+        web.route("CONNECT", "/c", handler),
         web.get("/nohead", handler, allow_head=False),
     ]
     routes = router.add_routes(defs)
     assert [r.method for r in routes] == [
-        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "PROPFIND", "GET"
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "PROPFIND", "TRACE",
+        "CONNECT", "GET"
     ]  # fmt: skip
     assert router.resolve("HEAD", "/").handler is handler
     assert router["index"].url_for().path == "/"

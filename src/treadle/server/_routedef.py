@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._abc import Handler
 from ._hdrs import (
-    METH_ALL,
     METH_ANY,
     METH_DELETE,
     METH_GET,
@@ -56,9 +55,9 @@ class RouteDef(AbstractRouteDef):
         return f"<RouteDef {self.method} {self.path} -> {handler!r}{info}>"
 
     def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
-        if self.method in METH_ALL:
-            add = getattr(router, "add_" + self.method.lower())
-            return [add(self.path, self.handler, **self.kwargs)]
+        # Only GET registers differently (HEAD too, unless allow_head=False).
+        if self.method == METH_GET:
+            return [router.add_get(self.path, self.handler, **self.kwargs)]
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
 
 
