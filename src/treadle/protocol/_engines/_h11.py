@@ -35,35 +35,14 @@ def _decoder(framing: Framing, length: int, limits: Limits) -> Decoder | None:
     return None
 
 
-_CONTENT_LENGTH_LINE = b"\r\ncontent-length:"
-
-
-def _check_framing_lines(head: bytes) -> None:
-    """Framing errors h11 hides or words differently, as the core reports them.
-
-    h11 merges repeated identical Content-Length fields and answers 501 to a
-    Transfer-Encoding whose final coding is not chunked, which RFC 9112 6.3 answers 400.
-    """
-    lowered = head.lower()
-    if lowered.count(_CONTENT_LENGTH_LINE) > 1:
-        raise RemoteProtocolError("repeated Content-Length")
-    codings: list[bytes] = []
-    for line in lowered.split(b"\r\n"):
-        if line.startswith(b"transfer-encoding:"):
-            codings += [item.strip(b" \t") for item in line[18:].split(b",")]
-    if codings and codings[-1] != b"chunked":
-        raise RemoteProtocolError("Transfer-Encoding must end with chunked")
-
-
 def _next_head_event(conn: h11.Connection, head: bytes) -> object:
+    """h11's event for a whole head; the lexer has withheld Content-Length and
+    Transfer-Encoding (checked by it and the core), so h11 applies no framing rule."""
     conn.receive_data(head)
     try:
-        event = conn.next_event()
+        return conn.next_event()
     except h11.RemoteProtocolError as exc:
-        _check_framing_lines(head)
         raise RemoteProtocolError(str(exc), status_hint=exc.error_status_hint) from None
-    _check_framing_lines(head)
-    return event
 
 
 class _H11Engine:
