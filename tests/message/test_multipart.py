@@ -208,6 +208,13 @@ async def test_form_data_charset_field() -> None:
     assert part.name == "f"
     assert await part.text() == "café"
     assert await reader.next() is None
+    # Only a leading _charset_ field is taken as the default; a later one is a field.
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\nlatin-1\r\n--b--\r\n'
+    )
+    parts = [part async for part in raw_reader(body, subtype="form-data")]
+    assert [p.name for p in parts if isinstance(p, BodyPartReader)] == ["f", "_charset_"]
 
 
 async def test_form_data_ignores_content_encoding() -> None:

@@ -354,7 +354,6 @@ class MultipartReader:
         self._boundary = b"--" + boundary.encode("ascii")
         self._source = _Source(content, self._context.max_size if _context is None else None)
         self._default_charset: str | None = None
-        self._last_part: MultipartReader | BodyPartReader | None = None
         self._last_raw: BodyPartReader | None = None
         self._at_bof = True
         self._at_eof = False
@@ -378,7 +377,8 @@ class MultipartReader:
             return None
         if self._last_raw is not None:
             await self._last_raw.release()
-        if self._at_bof:
+        is_first = self._at_bof
+        if is_first:
             await self._read_until_first_boundary()
             self._at_bof = False
         else:
@@ -388,7 +388,7 @@ class MultipartReader:
         part = await self.fetch_next_part()
         # RFC 7578 4.6: a leading "_charset_" field names the default charset.
         if (
-            self._last_part is None
+            is_first
             and self._mimetype.subtype == "form-data"
             and isinstance(part, BodyPartReader)
             and part.name == "_charset_"
@@ -404,9 +404,7 @@ class MultipartReader:
             except LookupError:
                 raise MultipartError(f"unknown _charset_ {charset!r}") from None
             self._default_charset = charset
-            self._last_part = part
             return await self.next()
-        self._last_part = part
         return part
 
     async def release(self) -> None:
