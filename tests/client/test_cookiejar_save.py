@@ -65,6 +65,32 @@ def test_load_drops_cookies_expired_on_disk(tmp_path: Path, jar: CookieJar, cloc
     assert stored(later).keys() == {"b"}
 
 
+def test_cookies_at_the_size_limit_survive_save_and_load(
+    tmp_path: Path, jar: CookieJar, clock: Clock
+) -> None:
+    # A host-only cookie with Max-Age: load() writes its domain and an Expires date,
+    # which the size limit must already have counted when the cookie was accepted.
+    url = "https://www.example.com/"
+    for n in range(4000, 4100):
+        set_cookies(jar, url, f"c{n}=" + "v" * n + "; Path=/; Max-Age=600")
+    assert 0 < len(jar) < 100
+    jar.save(tmp_path / "jar.json")
+    loaded = CookieJar(_clock=clock)
+    loaded.load(tmp_path / "jar.json")
+    assert stored(loaded).keys() == stored(jar).keys()
+
+
+def test_load_applies_the_size_limit(tmp_path: Path, jar: CookieJar, clock: Clock) -> None:
+    set_cookies(jar, "http://h.test/", "a=1", "b=2")
+    jar.save(tmp_path / "jar.json")
+    document = json.loads((tmp_path / "jar.json").read_text())
+    document["cookies"][0]["path"] = "/" + "x" * 4096
+    (tmp_path / "jar.json").write_text(json.dumps(document))
+    loaded = CookieJar(_clock=clock)
+    loaded.load(tmp_path / "jar.json")
+    assert stored(loaded).keys() == {"b"}
+
+
 def test_load_refuses_a_pickle(tmp_path: Path, jar: CookieJar) -> None:
     path = tmp_path / "jar.pickle"
     path.write_bytes(pickle.dumps({"cookies": 1}))

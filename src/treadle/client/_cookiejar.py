@@ -46,6 +46,7 @@ ClearCookiePredicate: TypeAlias = Callable[[Morsel[str]], bool]
 
 _NO_URL = URL()
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+_DATE_SIZE = len(format_cookie_date(0))  # every IMF-fixdate has the same length
 
 
 class AbstractCookieJar(Sized, Iterable["Morsel[str]"], ABC):
@@ -186,21 +187,13 @@ class CookieJar(AbstractCookieJar):
             if cookie.key:
                 name = cookie.key
             value, coded = cookie.value, cookie.coded_value
+            attrs: Mapping[str, object] = cookie
         else:
             value = str(cookie)
             coded = SimpleCookie().value_encode(value)[1]
-        if not self._acceptable(name, value, coded):
-            return
-        morsel: Morsel[str] = Morsel()
-        try:
-            morsel.set(name, value, coded)
-            if isinstance(cookie, Morsel):
-                for key, attr_value in cookie.items():
-                    if attr_value:
-                        morsel[key] = attr_value
-        except CookieError:
-            return
-        if _size(morsel) > self.max_cookie_size:  # RFC 6265 6.1
+            attrs = {}
+        morsel = self._new_morsel(name, value, coded, attrs)
+        if morsel is None:
             return
         expires = self._expiry_of(morsel, now)
         # Domain (5.3 steps 4-6): a host-only cookie unless a Domain attribute is usable.
@@ -227,13 +220,26 @@ class CookieJar(AbstractCookieJar):
             morsel["path"] = path
         self._insert(domain, path, morsel, host_only, expires, now)
 
-    def _acceptable(self, name: str, value: str, coded: str) -> bool:
-        """RFC 6265 4.1.1 names; values that cannot break the Cookie header."""
-        return (
+    def _new_morsel(
+        self, name: str, value: str, coded: str, attrs: Mapping[str, object]
+    ) -> Morsel[str] | None:
+        """The jar's own Morsel; None for an RFC 6265 4.1.1 name or a value that could
+        break the Cookie header."""
+        if not (
             is_valid_name(name)
             and is_valid_value(value, raw=not self._quote_cookie)
             and is_valid_value(coded, raw=True)
-        )
+        ):
+            return None
+        morsel: Morsel[str] = Morsel()
+        try:
+            morsel.set(name, value, coded)
+            for key, attr_value in attrs.items():
+                if attr_value:
+                    morsel[key] = attr_value
+        except CookieError:
+            return None
+        return morsel
 
     def _expiry_of(self, morsel: Morsel[str], now: float) -> float | None:
         """Max-Age wins over Expires (5.3 step 3); None for a session cookie."""
@@ -262,6 +268,8 @@ class CookieJar(AbstractCookieJar):
         expires: float | None,
         now: float,
     ) -> None:
+        if _size(morsel, expires) > self.max_cookie_size:  # RFC 6265 6.1
+            return
         key = (path, morsel.key)
         old = self._domains.get(domain, {}).get(key)
         if expires is not None and expires <= now:
@@ -394,22 +402,14 @@ class CookieJar(AbstractCookieJar):
         self.clear()
         now = self._clock()
         for r in records:
-            if not self._acceptable(r.name, r.value, r.coded_value):
-                continue
-            morsel: Morsel[str] = Morsel()
-            try:
-                morsel.set(r.name, r.value, r.coded_value)
-                for attr, attr_value in r.attrs.items():
-                    if attr_value:
-                        morsel[attr] = attr_value
-            except CookieError:
+            morsel = self._new_morsel(r.name, r.value, r.coded_value, r.attrs)
+            if morsel is None:
                 continue
             morsel["domain"] = r.domain
             morsel["path"] = r.path if r.path.startswith("/") else "/"
             if r.expires is not None:
                 morsel["expires"] = format_cookie_date(r.expires)
-            if _size(morsel) <= self.max_cookie_size:
-                self._insert(r.domain, morsel["path"], morsel, r.host_only, r.expires, now)
+            self._insert(r.domain, morsel["path"], morsel, r.host_only, r.expires, now)
 
 
 class DummyCookieJar(AbstractCookieJar):
@@ -445,8 +445,17 @@ def _origin(url: URL) -> tuple[str, str, int | None] | None:
     return (url.scheme, url.raw_host, url.port)
 
 
-def _size(morsel: Morsel[str]) -> int:
-    """RFC 6265 6.1 measures a cookie as its name, value and attributes together."""
+def _size(morsel: Morsel[str], expires: float | None) -> int:
+    """RFC 6265 6.1 measures a cookie as its name, value and attributes together.
+
+    Measured as stored (domain and path resolved) with the expiry counted as the
+    Expires date ``load`` writes, so a cookie the jar accepted survives save/load.
+    """
     parts = [morsel.key, morsel.coded_value]
-    parts += [str(v) for v in morsel.values() if v and not isinstance(v, bool)]
-    return sum(len(p.encode("utf-8", "surrogatepass")) for p in parts)
+    parts += [
+        str(v)
+        for k, v in morsel.items()
+        if v and not isinstance(v, bool) and k not in ("expires", "max-age")
+    ]
+    size = sum(len(p.encode("utf-8", "surrogatepass")) for p in parts)
+    return size if expires is None else size + _DATE_SIZE
