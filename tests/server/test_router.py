@@ -347,6 +347,12 @@ def test_add_prefix_moves_plain_and_dynamic_resources() -> None:
     assert plain.canonical == "/sub/a"
     assert dynamic.canonical == "/sub/b/{x}"
     assert dynamic.url_for(x="1") == URL("/sub/b/1")
+    # raw_match (add_resource reusing the last resource) sees the prefixed path.
+    assert plain.raw_match("/sub/a") and not plain.raw_match("/a")
+    assert dynamic.raw_match("/sub/b/{x}") and not dynamic.raw_match("/b/{x}")
+    regex = web.DynamicResource(r"/c/{n:\d+}")
+    regex.add_prefix("/sub")
+    assert regex.raw_match(r"/sub/c/{n:\d+}") and not regex.raw_match(r"/c/{n:\d+}")
     with pytest.raises(ValueError):
         plain.add_prefix("/trailing/")
     with pytest.raises(ValueError):

@@ -226,6 +226,7 @@ class DynamicResource(Resource):
     def add_prefix(self, prefix: str) -> None:
         check_prefix(prefix)
         literal = requote(prefix)
+        self._raw_path = prefix + self._raw_path
         self._parts.insert(0, literal)
         self._pattern = re.compile(re.escape(safe_decode(literal)) + self._pattern.pattern)
 
