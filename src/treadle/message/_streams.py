@@ -207,13 +207,16 @@ class StreamReader:
         keep = len(separator) - 1  # how far back a separator may start in earlier pieces
         tail = b""  # the last ``keep`` bytes already taken
         while await self._fill("readuntil"):
-            first = self._buffer[0]
-            if tail:
-                found = (tail + first[self._cursor :]).find(separator)
-                end = found + len(separator) - len(tail) if found >= 0 else -1
-            else:
-                found = first.find(separator, self._cursor)
-                end = found + len(separator) - self._cursor if found >= 0 else -1
+            first, start = self._buffer[0], self._cursor
+            end = -1
+            if tail:  # a separator begun in earlier pieces ends in this one's first bytes
+                found = (tail + first[start : start + keep]).find(separator)
+                if found >= 0:
+                    end = found + len(separator) - len(tail)
+            if end < 0:
+                found = first.find(separator, start)
+                if found >= 0:
+                    end = found + len(separator) - start
             if end >= 0:
                 pieces.append(self._take(end))
                 return b"".join(pieces)
