@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import stat
+from http.cookies import Morsel
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,21 @@ def test_save_load_round_trip(tmp_path: Path, jar: CookieJar, clock: Clock) -> N
     assert stored(loaded)["dom"]["expires"] == "Thu, 01 Jan 2026 00:01:00 GMT"
     clock.now += 60  # the absolute deadline survived the trip
     assert "dom" not in sent(loaded, "http://docs.example.com/")
+
+
+def test_flags_set_as_any_truthy_value_survive_save(tmp_path: Path, jar: CookieJar) -> None:
+    morsel: Morsel[str] = Morsel()
+    morsel.set("s", "1", "1")
+    morsel["secure"] = 1  # Morsel flags are truthy values, not only True
+    morsel["httponly"] = "yes"
+    jar.update_cookies([("s", morsel)])
+    assert sent(jar, "http://h.test/") == {}
+    jar.save(tmp_path / "jar.json")
+    loaded = CookieJar()
+    loaded.load(tmp_path / "jar.json")
+    assert sent(loaded, "http://h.test/") == {}  # still Secure
+    assert sent(loaded, "https://h.test/") == {"s": "1"}
+    assert stored(loaded)["s"]["httponly"] is True
 
 
 def test_load_drops_cookies_expired_on_disk(tmp_path: Path, jar: CookieJar, clock: Clock) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMAT", "CookieRecord", "read_records", "write_records"]
+__all__ = ["FORMAT", "CookieRecord", "read_records", "record_attrs", "write_records"]
 
 FORMAT = "treadle-cookiejar/1"
 # Morsel attributes carried through a save (expiry is the separate "expires" field).
@@ -22,31 +24,25 @@ _FLAGS = ("secure", "httponly")
 _TEXTS = ("samesite", "comment", "version")
 
 
+def record_attrs(morsel: Mapping[str, object]) -> dict[str, str | bool]:
+    """The attributes a record keeps: flags as booleans (a Morsel flag is any truthy
+    value), the rest as text."""
+    flags: dict[str, str | bool] = {k: bool(morsel.get(k)) for k in _FLAGS}
+    return flags | {k: str(morsel.get(k) or "") for k in _TEXTS}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CookieRecord:
     """One saved cookie: what the jar needs to put it back exactly as it was."""
 
-    __slots__ = ("attrs", "coded_value", "domain", "expires", "host_only", "name", "path", "value")
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        value: str,
-        coded_value: str,
-        domain: str,
-        path: str,
-        host_only: bool,
-        expires: float | None,
-        attrs: dict[str, str | bool],
-    ) -> None:
-        self.name = name
-        self.value = value
-        self.coded_value = coded_value
-        self.domain = domain
-        self.path = path
-        self.host_only = host_only
-        self.expires = expires
-        self.attrs = attrs
+    name: str
+    value: str
+    coded_value: str
+    domain: str
+    path: str
+    host_only: bool
+    expires: float | None
+    attrs: dict[str, str | bool]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,31 +60,32 @@ class CookieRecord:
     def from_json(cls, item: object) -> CookieRecord:
         if not isinstance(item, dict):
             raise ValueError(f"a cookie entry must be an object, got {item!r}")
-        strings = {k: item.get(k) for k in ("name", "value", "coded_value", "domain", "path")}
-        for key, value in strings.items():
-            if not isinstance(value, str):
-                raise ValueError(f"cookie field {key!r} must be a string, got {value!r}")
         expires = item.get("expires")
         if expires is not None and (
             isinstance(expires, bool) or not isinstance(expires, int | float)
         ):
             raise ValueError(f"cookie field 'expires' must be a number or null: {expires!r}")
-        attrs: dict[str, str | bool] = {}
-        for flag in _FLAGS:
-            attrs[flag] = item.get(flag) is True
+        attrs: dict[str, str | bool] = {k: item.get(k) is True for k in _FLAGS}
         for key in _TEXTS:
             text = item.get(key, "")
             attrs[key] = text if isinstance(text, str) else ""
         return cls(
-            name=str(strings["name"]),
-            value=str(strings["value"]),
-            coded_value=str(strings["coded_value"]),
-            domain=str(strings["domain"]),
-            path=str(strings["path"]),
+            name=_string(item, "name"),
+            value=_string(item, "value"),
+            coded_value=_string(item, "coded_value"),
+            domain=_string(item, "domain"),
+            path=_string(item, "path"),
             host_only=item.get("host_only") is True,
             expires=None if expires is None else float(expires),
             attrs=attrs,
         )
+
+
+def _string(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"cookie field {key!r} must be a string, got {value!r}")
+    return value
 
 
 def write_records(file_path: str | os.PathLike[str], records: list[CookieRecord]) -> None:

@@ -20,7 +20,7 @@ from yarl import URL
 
 from ._cookie_date import MAX_COOKIE_TIME, format_cookie_date, parse_cookie_date
 from ._cookie_parse import parse_set_cookie_headers
-from ._cookie_persist import CookieRecord, read_records, write_records
+from ._cookie_persist import CookieRecord, read_records, record_attrs, write_records
 from ._cookie_rules import (
     MAX_COOKIE_SIZE,
     MAX_COOKIES_PER_DOMAIN,
@@ -378,22 +378,19 @@ class CookieJar(AbstractCookieJar):
         self._drop_expired(self._clock())
         entries = [(d, p, e) for d, b in self._domains.items() for (p, _), e in b.items()]
         entries.sort(key=lambda dpe: dpe[2].created)
-        records = []
-        for domain, path, entry in entries:
-            m = entry.morsel
-            attrs = {k: m[k] for k in ("secure", "httponly", "samesite", "comment", "version")}
-            records.append(
-                CookieRecord(
-                    name=m.key,
-                    value=m.value,
-                    coded_value=m.coded_value,
-                    domain=domain,
-                    path=path,
-                    host_only=entry.host_only,
-                    expires=entry.expires,
-                    attrs={k: v if isinstance(v, bool) else str(v) for k, v in attrs.items()},
-                )
+        records = [
+            CookieRecord(
+                name=e.morsel.key,
+                value=e.morsel.value,
+                coded_value=e.morsel.coded_value,
+                domain=domain,
+                path=path,
+                host_only=e.host_only,
+                expires=e.expires,
+                attrs=record_attrs(e.morsel),
             )
+            for domain, path, e in entries
+        ]
         write_records(file_path, records)
 
     def load(self, file_path: str | os.PathLike[str]) -> None:
