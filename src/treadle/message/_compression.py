@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._errors import DecompressionError, DecompressionSizeError, UnsupportedEncodingError
@@ -338,28 +338,29 @@ class ContentEncoder:
 
     def __init__(self, encoding: str, *, level: int | None = None) -> None:
         self.encoding = encoding
-        self._stages: list[tuple[Any, str]] = []
+        # Each stage as (encode a chunk, finish the stream): brotli spells them
+        # process/finish, zlib and zstandard compress/flush.
+        self._stages: list[tuple[Callable[[bytes], bytes], Callable[[], bytes]]] = []
         for name in _codings(encoding):
             if name == "br":
-                quality = 4 if level is None else level
-                self._stages.append((_brotli.Compressor(quality=quality), name))
+                br = _brotli.Compressor(quality=4 if level is None else level)
+                self._stages.append((br.process, br.finish))
             elif name == "zstd":
                 zlevel = 3 if level is None else level
-                self._stages.append(
-                    (_zstd.ZstdCompressor(level=zlevel, write_checksum=True).compressobj(), name)
-                )
+                zs = _zstd.ZstdCompressor(level=zlevel, write_checksum=True).compressobj()
+                self._stages.append((zs.compress, zs.flush))
             else:
                 wbits = 16 + zlib.MAX_WBITS if name == "gzip" else zlib.MAX_WBITS
-                zl = -1 if level is None else level
-                self._stages.append((zlib.compressobj(zl, zlib.DEFLATED, wbits), name))
+                zl = zlib.compressobj(-1 if level is None else level, zlib.DEFLATED, wbits)
+                self._stages.append((zl.compress, zl.flush))
         self._finished = False
 
     def compress(self, data: bytes) -> bytes:
         """Encode one chunk; the output may be empty (the compressor buffers)."""
         if self._finished:
             raise RuntimeError("ContentEncoder.flush() was already called")
-        for obj, name in self._stages:
-            data = obj.process(data) if name == "br" else obj.compress(data)
+        for encode, _ in self._stages:
+            data = encode(data)
         return bytes(data)
 
     def flush(self) -> bytes:
@@ -368,10 +369,10 @@ class ContentEncoder:
             return b""
         self._finished = True
         out = b""
-        for obj, name in self._stages:
+        for encode, finish in self._stages:
             if out:
-                out = obj.process(out) if name == "br" else obj.compress(out)
-            out += obj.finish() if name == "br" else obj.flush()
+                out = encode(out)
+            out += finish()
         return bytes(out)
 
 
