@@ -15,7 +15,7 @@ from __future__ import annotations
 import socket
 import ssl as _ssl
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from ._interface import (
     AbstractResolver,
@@ -39,7 +39,16 @@ from ._sockets import (
 
 __all__ = ["DEFAULT_RESOLVER", "SocketBackend", "open_tcp_listeners", "open_tcp_socket"]
 
-ConnT = TypeVar("ConnT", bound=Connection)
+
+class ClientConnection(Connection, Protocol):
+    """A backend's connection as ``_wrap_client`` returns it: not yet given to its handler."""
+
+    def start(self) -> None:
+        """Call the handler's ``connection_made`` and start reading."""
+        ...
+
+
+ConnT = TypeVar("ConnT", bound=ClientConnection)
 ListenerT = TypeVar("ListenerT", bound=Listener)
 
 SockConnect = Callable[[socket.socket, Any], Awaitable[None]]
@@ -181,7 +190,8 @@ class SocketBackend(Generic[ConnT, ListenerT]):
 
     Subclasses implement :meth:`_sock_connect`, :meth:`_wrap_client` and
     :meth:`_start_listener`; the last two own the sockets they are given and must close
-    them (or what was made from them) if they fail.
+    them (or what was made from them) if they fail. The peer check and the start of a
+    client connection are done here, the same way for every backend.
     """
 
     async def _checkpoint_if_cancelled(self) -> None:
@@ -202,10 +212,33 @@ class SocketBackend(Generic[ConnT, ListenerT]):
         handler: ConnectionHandler,
         ssl: _ssl.SSLContext | None,
         server_hostname: str | None,
+    ) -> ConnT:
+        """The connection on ``sock``, after the TLS handshake, not started yet."""
+        raise NotImplementedError
+
+    async def _start_client(
+        self,
+        sock: socket.socket,
+        handler: ConnectionHandler,
+        ssl: _ssl.SSLContext | None,
+        server_hostname: str | None,
         verify_peer: PeerVerifier | None,
     ) -> ConnT:
-        """The started connection on ``sock`` (after the TLS handshake and peer check)."""
-        raise NotImplementedError
+        """Wrap ``sock``, check the peer, then hand the connection to ``handler``.
+
+        A rejected peer (or a failing ``connection_made``) aborts the connection; the
+        handler never sees a peer that ``verify_peer`` refused.
+        """
+        conn = await self._wrap_client(sock, handler, ssl, server_hostname)
+        try:
+            ssl_object = conn.ssl_object
+            if verify_peer is not None and ssl_object is not None:
+                verify_peer.check(ssl_object)
+            conn.start()
+        except BaseException:
+            conn.abort()
+            raise
+        return conn
 
     async def _start_listener(
         self,
@@ -245,7 +278,7 @@ class SocketBackend(Generic[ConnT, ListenerT]):
         )
         if ssl is not None and server_hostname is None:
             server_hostname = host
-        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+        return await self._start_client(sock, handler, ssl, server_hostname, verify_peer)
 
     async def connect_unix(
         self,
@@ -265,7 +298,7 @@ class SocketBackend(Generic[ConnT, ListenerT]):
         except BaseException:
             sock.close()
             raise
-        return await self._wrap_client(sock, handler, ssl, server_hostname, verify_peer)
+        return await self._start_client(sock, handler, ssl, server_hostname, verify_peer)
 
     async def serve_tcp(
         self,

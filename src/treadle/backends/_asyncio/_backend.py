@@ -16,7 +16,6 @@ from .._interface import (
     Connection,
     ConnectionHandler,
     HandlerFactory,
-    PeerVerifier,
 )
 from .._sendfile import sendfile_fallback
 from .._sockets import unix_socket_files
@@ -46,7 +45,6 @@ class AsyncioBackend(SocketBackend[AsyncioConnection, AsyncioListener]):
         handler: ConnectionHandler,
         ssl: _ssl.SSLContext | None,
         server_hostname: str | None,
-        verify_peer: PeerVerifier | None,
     ) -> AsyncioConnection:
         loop = asyncio.get_running_loop()
         conn = AsyncioConnection(loop, handler)
@@ -64,15 +62,6 @@ class AsyncioBackend(SocketBackend[AsyncioConnection, AsyncioListener]):
                 # asyncio closes its half-built transport on failure, but a failure before
                 # the transport exists leaves the socket to us.
                 sock.close()
-            raise
-        try:
-            if verify_peer is not None and ssl is not None:
-                ssl_object = conn.ssl_object
-                assert ssl_object is not None
-                verify_peer.check(ssl_object)
-            conn.start()
-        except BaseException:
-            conn.abort()
             raise
         return conn
 

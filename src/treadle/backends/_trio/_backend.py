@@ -19,13 +19,12 @@ from .._interface import (
     Connection,
     ConnectionHandler,
     HandlerFactory,
-    PeerVerifier,
 )
 from .._sendfile import file_span, sendfile_fallback
 from ._connection import TrioConnection
 from ._listener import TrioListener
 from ._sync import TrioDeadline, TrioTaskGroup, TrioTimer
-from ._tls import TrioTLSInfo, ssl_stream, unwrap_broken
+from ._tls import ssl_stream, unwrap_broken
 
 __all__ = ["TrioBackend"]
 
@@ -68,7 +67,6 @@ class TrioBackend(SocketBackend[TrioConnection, TrioListener]):
         handler: ConnectionHandler,
         ssl: _ssl.SSLContext | None,
         server_hostname: str | None,
-        verify_peer: PeerVerifier | None,
     ) -> TrioConnection:
         try:
             stream = None
@@ -78,18 +76,10 @@ class TrioBackend(SocketBackend[TrioConnection, TrioListener]):
                     await stream.do_handshake()
                 except trio.BrokenResourceError as exc:
                     raise unwrap_broken(exc) from None
-                if verify_peer is not None:
-                    verify_peer.check(TrioTLSInfo(stream))
-            conn = TrioConnection(sock, handler, stream)
+            return TrioConnection(sock, handler, stream)
         except BaseException:
             sock.close()
             raise
-        try:
-            conn.start()
-        except BaseException:
-            conn.abort()
-            raise
-        return conn
 
     # -- listening (serve_tcp and serve_unix come from SocketBackend) -----------------
 
