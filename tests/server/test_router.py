@@ -138,8 +138,15 @@ def test_405_lists_methods_of_every_matching_resource(router: web.UrlDispatcher)
 
 async def test_failed_match_handler_raises_its_exception(router: web.UrlDispatcher) -> None:
     info = router.resolve("GET", "/missing")
-    with pytest.raises(web.HTTPNotFound):
+    with pytest.raises(web.HTTPNotFound) as raised:
         await info.handler(object())
+    assert raised.value is info.http_exception
+    route = info.route
+    assert isinstance(route, web.SystemRoute)
+    assert (route.method, route.resource, route.status) == ("*", None, 404)
+    assert repr(route) == "<SystemRoute 404: Not Found>"
+    assert info.get_info() == {"http_exception": info.http_exception}
+    assert await info.expect_handler(FakeRequest("100-continue")) is None
     assert info.route.name is None
     with pytest.raises(RuntimeError):
         info.route.url_for()

@@ -120,7 +120,12 @@ class SystemRoute(AbstractRoute):
     """The route of a failed lookup: its handler raises the HTTP exception."""
 
     def __init__(self, http_exception: HTTPException) -> None:
-        super().__init__(METH_ANY, self._handle)
+        # Built for every 404/405, so AbstractRoute's checks of user-given handlers are
+        # skipped: this route's handler and expect handler are known to be async.
+        self._method = METH_ANY
+        self._handler = self._handle
+        self._expect_handler = _default_expect_handler
+        self._resource = None
         self._http_exception = http_exception
 
     async def _handle(self, request: Any) -> Any:
