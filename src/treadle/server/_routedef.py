@@ -7,7 +7,6 @@ what lets a module declare its routes at import time, before any app exists.
 from __future__ import annotations
 
 import abc
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -23,13 +22,13 @@ from ._hdrs import (
     METH_POST,
     METH_PUT,
 )
+from ._static import PathLike
 
 if TYPE_CHECKING:
     from ._matchinfo import AbstractRoute
     from ._router import UrlDispatcher
 
 _H = TypeVar("_H", bound=Callable[..., Any])
-PathLike = str | os.PathLike[str]
 
 
 class AbstractRouteDef(abc.ABC):

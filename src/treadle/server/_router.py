@@ -28,7 +28,7 @@ from ._hdrs import (
 )
 from ._matchinfo import AbstractRoute, MatchInfoError, UrlMappingMatchInfo
 from ._quoting import safe_decode
-from ._resources import ROUTE_RE, AbstractResource, DynamicResource, PlainResource, Resource
+from ._resources import AbstractResource, DynamicResource, PlainResource, Resource
 from ._static import PathLike, StaticResource, StaticResponder
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             if isinstance(last, Resource) and last.name == name and last.raw_match(path):
                 return last
         resource: Resource
-        if "{" in path or "}" in path or ROUTE_RE.search(path):
+        if "{" in path or "}" in path:
             resource = DynamicResource(path, name=name)
         else:
             resource = PlainResource(path, name=name)
