@@ -10,6 +10,7 @@ nursery holding the reader (in the task itself) and the writer.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import socket
 from collections.abc import Iterable
@@ -70,17 +71,17 @@ class TrioConnection(BaseConnection):
         """Client side: give the connection to the handler, then start its task."""
         self._started = True
         self._handler.connection_made(self)
-        self._spawn(None, None)
+        self._spawn(None)
 
     def start_server(self, factory: HandlerFactory, handshake_timeout: float) -> None:
         """Server side: TLS handshake (if any) and handler creation happen in the task."""
         self._spawn(factory, handshake_timeout)
 
-    def _spawn(self, factory: HandlerFactory | None, handshake_timeout: float | None) -> None:
+    def _spawn(self, factory: HandlerFactory | None, handshake_timeout: float = math.inf) -> None:
         self._spawned = True
         spawn_background(self._run, factory, handshake_timeout, name=f"treadle {self!r}")
 
-    async def _run(self, factory: HandlerFactory | None, handshake_timeout: float | None) -> None:
+    async def _run(self, factory: HandlerFactory | None, handshake_timeout: float) -> None:
         try:
             if factory is not None:
                 if not await self._server_handshake(handshake_timeout):
@@ -103,11 +104,11 @@ class TrioConnection(BaseConnection):
         finally:
             self._finish()
 
-    async def _server_handshake(self, timeout: float | None) -> bool:
+    async def _server_handshake(self, timeout: float) -> bool:
         if self._ssl_stream is None:
             return True
         try:
-            with trio.fail_after(timeout if timeout is not None else float("inf")):
+            with trio.fail_after(timeout):
                 await self._ssl_stream.do_handshake()
         except (trio.BrokenResourceError, trio.TooSlowError, OSError) as exc:
             logger.debug("TLS handshake with %r failed: %r", self._peername, exc)
