@@ -165,9 +165,11 @@ class TrioConnection(BaseConnection):
                 self._fail(exc)
                 return
             if not yielded:
-                # Data was already waiting: still let other tasks run between chunks.
+                # Data was already waiting: still let other tasks run between chunks
+                # (one of which may pause reading before this chunk is delivered).
                 await trio.lowlevel.checkpoint()
-                await self._wait_resume()
+                if not self._reading:
+                    await self._wait_resume()
             yielded = False
             if not self._deliver(data):
                 return
@@ -176,7 +178,8 @@ class TrioConnection(BaseConnection):
         stream = self._ssl_stream
         assert stream is not None
         while True:
-            await self._wait_resume()
+            if not self._reading:
+                await self._wait_resume()
             try:
                 data = bytes(await stream.receive_some(READ_SIZE))
             except trio.ClosedResourceError:
