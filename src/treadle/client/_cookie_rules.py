@@ -6,6 +6,7 @@ alone (the hypothesis property in the tests checks the jar against them).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -49,8 +50,13 @@ def is_valid_value(value: str, *, raw: bool) -> bool:
     return not (raw and ";" in value)
 
 
+@functools.lru_cache(maxsize=512)
 def is_ip_address(host: str) -> bool:
-    """IPv4 or IPv6 literal (yarl gives IPv6 hosts without brackets)."""
+    """IPv4 or IPv6 literal (yarl gives IPv6 hosts without brackets).
+
+    Asked on every request and response, mostly about the same few hosts; a failed
+    ``ip_address`` costs two exceptions, so answers are cached.
+    """
     try:
         ipaddress.ip_address(host)
     except ValueError:

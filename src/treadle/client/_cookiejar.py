@@ -46,6 +46,7 @@ ClearCookiePredicate: TypeAlias = Callable[[Morsel[str]], bool]
 
 _NO_URL = URL()
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+_QUOTER: BaseCookie[str] = SimpleCookie()  # only its value_encode (RFC 6265 quoting)
 _DATE_SIZE = len(format_cookie_date(0))  # every IMF-fixdate has the same length
 
 
@@ -191,7 +192,7 @@ class CookieJar(AbstractCookieJar):
             attrs: Mapping[str, object] = cookie
         else:
             value = str(cookie)
-            coded = SimpleCookie().value_encode(value)[1]
+            coded = _QUOTER.value_encode(value)[1]
             attrs = {}
         morsel = self._new_morsel(name, value, coded, attrs)
         if morsel is None:
