@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-__all__ = ["BaseTimer"]
+from ._connection import logger
 
-logger = logging.getLogger("treadle.backends")
+__all__ = ["BaseTimer"]
 
 
 class BaseTimer:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import errno
-import logging
 import socket
 import ssl as _ssl
 
 import trio
 
+from .._connection import logger
 from .._interface import HandlerFactory
 from .._listener import BaseListener
 from .._sockets import set_nodelay, unix_socket_files
@@ -17,8 +17,6 @@ from ._sync import spawn_background
 from ._tls import ssl_stream
 
 __all__ = ["TrioListener"]
-
-logger = logging.getLogger("treadle.backends")
 
 # Out of descriptors or memory: back off instead of spinning, as trio's listeners do.
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
