@@ -31,7 +31,8 @@ _HTTP09_REQUEST_LINE = re.compile(rb"([A-Z][A-Z_\-]*) +([\x21-\x7e]+)")
 _ORIGIN_OR_ABSOLUTE = re.compile(rb"/|\*|[A-Za-z][A-Za-z0-9+.\-]*://")
 _STATUS_LINE = re.compile(rb"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: ([^\r\n]*))?")
 _FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t \x21-\x7e\x80-\xff]*")
-_FIELD_PREFIX = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]*(?::[\t \x21-\x7e\x80-\xff]*)?")
+_TOKEN_RUN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]*")
+_VALUE_RUN = re.compile(rb"[\t \x21-\x7e\x80-\xff]*")
 
 
 class StartLine:
@@ -139,12 +140,14 @@ class HeadScanner:
     """
 
     __slots__ = (
+        "_after_colon",
         "_buffer",
         "_fields",
         "_h11_lines",
         "_is_request",
         "_limits",
         "_scanned",
+        "_searched",
         "_start",
     )
 
@@ -152,7 +155,9 @@ class HeadScanner:
         self._limits = limits
         self._is_request = is_request
         self._buffer = bytearray()
-        self._scanned = 0
+        self._scanned = 0  # start of the line being received
+        self._searched = 0  # bytes before this were searched for LF and checked
+        self._after_colon = False  # whether the unfinished field line's colon was seen
         self._start: StartLine | None = None
         self._fields: list[tuple[bytes, bytes]] = []
         self._h11_lines: list[bytes] = []
@@ -172,7 +177,7 @@ class HeadScanner:
             del buffer[: len(buffer) - len(buffer.lstrip(b"\r\n"))]
         limits = self._limits
         while True:
-            end = buffer.find(b"\n", self._scanned)
+            end = buffer.find(b"\n", self._searched)
             if end < 0:
                 self._check_unfinished(buffer)
                 return None
@@ -181,7 +186,8 @@ class HeadScanner:
             line = bytes(buffer[self._scanned : end - 1])
             if b"\r" in line:
                 raise RemoteProtocolError("bare CR in the message head")
-            self._scanned = end + 1
+            self._scanned = self._searched = end + 1
+            self._after_colon = False
             if self._scanned > limits.max_head_size:
                 raise RemoteProtocolError("message head is too large", status_hint=431)
             start = self._start
@@ -213,7 +219,7 @@ class HeadScanner:
                 fields = self._fields
                 rest = bytes(buffer[self._scanned :])
                 self._buffer = bytearray()
-                self._scanned = 0
+                self._scanned = self._searched = 0
                 self._start = None
                 self._fields = []
                 self._h11_lines = []
@@ -226,15 +232,30 @@ class HeadScanner:
             raise RemoteProtocolError("status line is too long")
 
     def _check_unfinished(self, buffer: bytearray) -> None:
-        unfinished = len(buffer) - self._scanned
+        """Check what arrived of an unfinished line, once: llhttp refuses a bad byte
+        as it comes, and re-scanning the whole partial line on every call would make a
+        line trickling in byte by byte cost quadratic time."""
         if self._start is None:
-            self._check_start_length(unfinished - buffer.endswith(b"\r"))
+            self._check_start_length(len(buffer) - self._scanned - buffer.endswith(b"\r"))
         if len(buffer) > self._limits.max_head_size:
             raise RemoteProtocolError("message head is too large", status_hint=431)
-        partial = bytes(buffer[self._scanned :])
-        if partial.endswith(b"\r"):
-            partial = partial[:-1]
-        if b"\r" in partial:
+        stop = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)  # CR may be CRLF
+        new = bytes(buffer[self._searched : stop])
+        self._searched = stop
+        if b"\r" in new:
             raise RemoteProtocolError("bare CR in the message head")
-        if self._start is not None and partial and _FIELD_PREFIX.fullmatch(partial) is None:
-            check_field_line(partial)  # raises: no continuation can make this line valid
+        if self._start is not None and new and not self._field_prefix_ok(new):
+            check_field_line(bytes(buffer[self._scanned : stop]))  # raises with the cause
+
+    def _field_prefix_ok(self, new: bytes) -> bool:
+        """Whether ``new``, continuing an unfinished field line, can still be valid."""
+        if self._after_colon:
+            return _VALUE_RUN.fullmatch(new) is not None
+        colon = new.find(b":")
+        if colon < 0:
+            return _TOKEN_RUN.fullmatch(new) is not None
+        self._after_colon = True
+        return (
+            _TOKEN_RUN.fullmatch(new, 0, colon) is not None
+            and _VALUE_RUN.fullmatch(new, colon + 1) is not None
+        )
