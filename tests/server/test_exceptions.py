@@ -220,6 +220,12 @@ def test_header_injection_is_refused(headers: dict[str, str]) -> None:
         web.HTTPForbidden(headers=headers)
 
 
+@pytest.mark.parametrize("content_type", ["text/html\r\nSet-Cookie: evil=1", "text/html\n"])
+def test_content_type_injection_is_refused(content_type: str) -> None:
+    with pytest.raises(ValueError):
+        web.HTTPForbidden(text="x", content_type=content_type)
+
+
 def test_header_values_may_hold_tabs_and_obs_text() -> None:
     exc = web.HTTPForbidden(headers={"X-A": "a\tb\xe9"})
     assert exc.headers["X-A"] == "a\tb\xe9"

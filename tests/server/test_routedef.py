@@ -133,7 +133,8 @@ async def test_view_dispatches_on_the_request_method() -> None:
     assert await Greeting(FakeRequest("POST")) == "posted"
 
 
-@pytest.mark.parametrize("method", ["DELETE", "PUT", "BREW", "get"])
+# REQUEST and _ITER name attributes of the view that are not method handlers.
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "BREW", "get", "REQUEST", "_ITER"])
 async def test_view_answers_405_with_its_methods(method: str) -> None:
     with pytest.raises(web.HTTPMethodNotAllowed) as info:
         await Greeting(FakeRequest(method))

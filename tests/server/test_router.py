@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -246,7 +247,8 @@ def test_malformed_dynamic_paths_are_refused(router: web.UrlDispatcher, path: st
         router.add_get(path, handler)
 
 
-def test_non_slash_paths_never_match(router: web.UrlDispatcher) -> None:
+def test_non_slash_paths_never_match(router: web.UrlDispatcher, tmp_path: Path) -> None:
+    router.add_static("/", tmp_path)  # a root prefix is "": it would take "" and "*"
     router.add_route("*", "/{tail:.*}", handler)
     assert status(router.resolve("GET", "*")) == 404
     assert status(router.resolve("GET", "http://example.com/")) == 404
@@ -398,8 +400,11 @@ async def test_default_expect_handler(router: web.UrlDispatcher) -> None:
     router.add_post("/upload", handler)
     info = router.resolve("POST", "/upload")
     assert await info.expect_handler(FakeRequest("100-continue")) is None
+    assert await info.expect_handler(FakeRequest("100-Continue")) is None
     with pytest.raises(web.HTTPExpectationFailed):
         await info.expect_handler(FakeRequest("something-else"))
+    # Expect is an HTTP/1.1 mechanism: an HTTP/1.0 request's is ignored.
+    assert await info.expect_handler(FakeRequest("something-else", (1, 0))) is None
 
 
 async def test_custom_expect_handler_is_used(router: web.UrlDispatcher) -> None:

@@ -200,6 +200,9 @@ def test_static_info_len_iter_and_options(static: Any, tree: Path) -> None:
     resource.set_options_route(options)
     assert len(resource) == 3
     assert router.resolve("OPTIONS", "/static/x").handler is options
+    exc = router.resolve("POST", "/static/x").http_exception
+    assert isinstance(exc, web.HTTPMethodNotAllowed)
+    assert exc.headers["Allow"] == "GET,HEAD,OPTIONS"
     with pytest.raises(RuntimeError):
         resource.set_options_route(options)
 
