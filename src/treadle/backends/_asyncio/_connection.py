@@ -91,7 +91,7 @@ class AsyncioConnection(BaseConnection, asyncio.Protocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self._lost = True
         self._closing = True
-        if exc is not None or self._exc is None:
+        if self._exc is None:  # the first error wins, as in _fail() and on trio
             self._exc = exc
         exc = self._exc
         for waiters in (self._drain_waiters, self._closed_waiters):
