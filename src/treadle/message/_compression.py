@@ -45,6 +45,18 @@ except ImportError:  # pragma: no cover - depends on the environment
 HAS_BROTLI = _brotli is not None
 HAS_ZSTD = _zstd is not None
 
+
+def _brotli_limits_output() -> bool:
+    """Whether brotli's ``process`` takes ``output_buffer_limit`` (brotli >= 1.2)."""
+    try:
+        _brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except TypeError:  # pragma: no cover - brotli < 1.2
+        return False
+    return True
+
+
+_BROTLI_LIMITED = HAS_BROTLI and _brotli_limits_output()
+
 #: Default bound on decompressed output (32 MiB, aiohttp's default for the same purpose).
 DEFAULT_MAX_DECOMPRESSED_SIZE = 2**25
 #: At most this many stacked codings are undone (urllib3 uses the same cap): each one
@@ -174,16 +186,11 @@ class _BrotliStage(_Stage):
     def __init__(self) -> None:
         super().__init__()
         self._obj = _brotli.Decompressor()
-        try:
-            self._obj.process(b"", output_buffer_limit=1)
-            self._limited = True
-        except TypeError:  # pragma: no cover - brotli < 1.2 has no output limit
-            self._limited = False
 
     def feed(self, data: bytes, budget: int) -> Iterator[bytes]:
         self.fed += len(data)
         try:
-            if not self._limited:  # pragma: no cover - brotli < 1.2
+            if not _BROTLI_LIMITED:  # pragma: no cover - brotli < 1.2 has no output limit
                 for start in range(0, len(data), 64):
                     out = self._obj.process(data[start : start + 64])
                     budget -= len(out)
