@@ -7,6 +7,7 @@ RFC 6265 5.1.1 defines one tolerant algorithm for all of them, which browsers fo
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 
@@ -25,8 +26,13 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 MAX_COOKIE_TIME = float(calendar.timegm((9999, 12, 31, 23, 59, 59)))
 
 
+@functools.lru_cache(maxsize=256)
 def parse_cookie_date(text: str) -> float | None:
-    """Seconds since the epoch for a cookie-date, or None when RFC 6265 5.1.1 fails it."""
+    """Seconds since the epoch for a cookie-date, or None when RFC 6265 5.1.1 fails it.
+
+    Cached: the Set-Cookie parser validates each Expires and the jar then reads the
+    same text again, and a server repeats the same date across responses.
+    """
     hms: tuple[int, int, int] | None = None
     day = month = year = None
     for token in _TOKENS.findall(text):
