@@ -349,8 +349,7 @@ class AsyncIterablePayload(Payload):
 class StreamReaderPayload(Payload):
     """A :class:`BodyStream` (a received body) forwarded as it arrives; size unknown."""
 
-    def __init__(self, value: BodyStream, *args: Any, **kwargs: Any) -> None:
-        super().__init__(value, *args, **kwargs)
+    _value: BodyStream
 
     async def write(self, writer: PayloadWriter) -> None:
         while chunk := await self._value.readany():
@@ -358,6 +357,7 @@ class StreamReaderPayload(Payload):
 
 
 PayloadFactory = Callable[..., Payload]
+_F = TypeVar("_F", bound=PayloadFactory)
 
 
 class PayloadRegistry:
@@ -404,8 +404,6 @@ def payload_type(type: Any, *, order: Order = Order.normal) -> Callable[[_F], _F
 
     return wrap
 
-
-_F = TypeVar("_F", bound=PayloadFactory)
 
 register_payload(BytesPayload, (bytes, bytearray, memoryview))
 register_payload(StringPayload, str)
