@@ -21,6 +21,7 @@ from treadle.message import (
     Order,
     Payload,
     PayloadLookupError,
+    StreamReader,
     StreamReaderPayload,
     StringIOPayload,
     StringPayload,
@@ -154,6 +155,14 @@ async def test_stream_reader_payload_forwards_a_body_stream() -> None:
     payload = get_payload(stream)
     assert isinstance(payload, StreamReaderPayload)
     assert await body_of(payload) == b"forwarded body" * 10
+    # treadle's StreamReader is also async-iterable (by lines): the BodyStream entry
+    # must win over the try_last AsyncIterable one, or the body would be re-chunked.
+    reader = StreamReader()
+    reader.feed_data(b"no newline in this body")
+    reader.feed_eof()
+    forwarded = get_payload(reader)
+    assert type(forwarded) is StreamReaderPayload
+    assert await body_of(forwarded) == b"no newline in this body"
 
 
 def test_get_payload_returns_payloads_unchanged_and_refuses_unknown() -> None:
@@ -174,8 +183,10 @@ def test_registration_order(monkeypatch: pytest.MonkeyPatch) -> None:
         def __init__(self, value: str, *args: Any, **kwargs: Any) -> None:
             super().__init__(value.upper().encode(), *args, **kwargs)
 
+    registry.register(BytesPayload, object, order=Order.try_last)
     registry.register(StringPayload, str)
-    assert isinstance(registry.get("x"), StringPayload)
+    assert isinstance(registry.get("x"), StringPayload)  # try_last, though first in
+    assert type(registry.get(b"x")) is BytesPayload
     payload_type(str, order=Order.try_first)(Upper)
     assert isinstance(registry.get("x"), Upper)
     assert isinstance(get_payload("x"), Upper)
