@@ -15,16 +15,6 @@ from treadle.client import __all__ as client_all
 from ._jar_support import Clock, sent, set_cookies, stored
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def jar(clock: Clock) -> CookieJar:
-    return CookieJar(_clock=clock)
-
-
 def test_public_names() -> None:
     assert len(CookieJar(loop=None)) == 0  # aiohttp 3.x's deprecated argument is accepted
     assert set(client_all) >= {"AbstractCookieJar", "CookieJar", "DummyCookieJar"}
@@ -412,6 +402,20 @@ def test_stored_morsel_is_a_copy(jar: CookieJar) -> None:
     simple["s"]["domain"] = "evil.test"
     simple["s"].set("s", "changed", "changed")
     assert sent(jar, "http://h.test/") == {"s": "1"}
+
+
+def test_changing_a_filter_cookies_result_does_not_change_the_jar(clock: Clock) -> None:
+    for quote in (True, False):
+        jar = CookieJar(quote_cookie=quote, _clock=clock)
+        set_cookies(jar, "http://h.test/", "a=1", 'q="x y"')
+        first = jar.filter_cookies("http://h.test/")
+        first["a"] = "changed"  # BaseCookie assignment re-sets the existing Morsel
+        first["q"]["path"] = "/elsewhere"
+        again = jar.filter_cookies("http://h.test/")
+        assert again["a"].value == "1" and again["a"].coded_value == "1"
+        assert again["q"]["path"] == ""
+        assert again["q"].coded_value == ('"x y"' if quote else "x y")
+        assert again["q"] is not first["q"]
 
 
 # -- limits ---------------------------------------------------------------------------

@@ -15,17 +15,6 @@ from treadle.client import CookieJar
 
 from ._jar_support import NOW, Clock, sent, set_cookies, stored
 
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def jar(clock: Clock) -> CookieJar:
-    return CookieJar(_clock=clock)
-
-
 # -- save / load ----------------------------------------------------------------------
 
 

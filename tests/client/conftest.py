@@ -1,0 +1,19 @@
+"""Fixtures of the cookie jar tests: a jar on a clock that moves only when told."""
+
+from __future__ import annotations
+
+import pytest
+
+from treadle.client import CookieJar
+
+from ._jar_support import Clock
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def jar(clock: Clock) -> CookieJar:
+    return CookieJar(_clock=clock)
