@@ -13,7 +13,7 @@ from .._errors import RemoteProtocolError
 from .._events import Headers
 from .._headers import check_field_sizes, check_trailer_name
 from .._limits import Limits
-from ._lexer import check_field_line
+from ._lexer import check_field_line, split_field_line
 
 __all__ = ["ChunkedDecoder", "Decoder", "LengthDecoder", "UntilCloseDecoder"]
 
@@ -151,12 +151,11 @@ class ChunkedDecoder(Decoder):
     def _trailer(self, line: bytes) -> None:
         check_field_line(line)
         limits = self._limits
-        name, _, value = line.partition(b":")
-        check_trailer_name(name)
+        field = split_field_line(line)
+        check_trailer_name(field[0])
         self._trailer_bytes += len(line) + 2
         if self._trailer_bytes > limits.max_head_size:
             raise RemoteProtocolError("trailer section is too large", status_hint=431)
-        field = (name, value.strip(b" \t"))
         if len(line) > limits.max_field_size:
             check_field_sizes([field], limits)
         self.trailers.append(field)

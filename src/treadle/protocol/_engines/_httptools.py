@@ -124,8 +124,10 @@ class HttptoolsRequestEngine(_HeadCollector):
         self._sink = sink
         self._url = b""
         self._max_line_size = limits.max_line_size
+        # Body pieces go straight to the sink: no frame of ours per chunk. (httptools
+        # looks the callback up when the parser is made, so this comes first.)
+        self.on_body = sink.on_data
         self._parser = httptools.HttpRequestParser(self)
-        self._on_body = sink.on_data
 
     def on_message_begin(self) -> None:
         self._begin()
@@ -145,9 +147,6 @@ class HttptoolsRequestEngine(_HeadCollector):
         self._sink.on_request_head(
             parser.get_method(), url, _version(parser.get_http_version()), headers
         )
-
-    def on_body(self, body: bytes) -> None:
-        self._on_body(body)
 
     def on_message_complete(self) -> None:
         self._in_message = False
@@ -215,6 +214,7 @@ class HttptoolsResponseEngine(_HeadCollector):
         super().__init__(limits)
         self._sink = sink
         self._reason = b""
+        self.on_body = sink.on_data  # before any parser is made, as above
         self._parser = httptools.HttpResponseParser(self)
         self._method: bytes | None = None
         self._head_only = False
@@ -244,9 +244,6 @@ class HttptoolsResponseEngine(_HeadCollector):
         status_code = parser.get_status_code()
         http_version = _version(parser.get_http_version())
         self._sink.on_response_head(status_code, self._reason, http_version, headers)
-
-    def on_body(self, body: bytes) -> None:
-        self._sink.on_data(body)
 
     def on_message_complete(self) -> None:
         trailers = self._headers
