@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from multidict import MultiDict, MultiDictProxy
-
 from ._multipart import MultipartWriter
 from ._payload import BytesPayload, Payload, get_payload, guess_filename
 
@@ -69,17 +67,17 @@ class FormData:
         """
         if not isinstance(name, str):
             raise TypeError(f"field name must be str, got {type(name).__name__}")
+        if filename is not None and not isinstance(filename, str):
+            raise TypeError(f"filename must be str, got {type(filename).__name__}")
         if isinstance(value, io.IOBase):
             self._is_multipart = True
+            if filename is None:
+                filename = guess_filename(value, name)
         elif isinstance(value, bytes | bytearray | memoryview) and (
             filename is None and content_transfer_encoding is None
         ):
             filename = name
         params = {"name": name}
-        if filename is not None and not isinstance(filename, str):
-            raise TypeError(f"filename must be str, got {type(filename).__name__}")
-        if filename is None and isinstance(value, io.IOBase):
-            filename = guess_filename(value, name)
         if filename is not None:
             params["filename"] = filename
             self._is_multipart = True
@@ -103,7 +101,7 @@ class FormData:
             item = pending.pop(0)
             if isinstance(item, io.IOBase):
                 self.add_field(guess_filename(item, "unknown") or "unknown", item)
-            elif isinstance(item, MultiDict | MultiDictProxy | Mapping):
+            elif isinstance(item, Mapping):  # multidicts included
                 pending.extend(item.items())
             elif isinstance(item, list | tuple) and len(item) == 2:
                 self.add_field(item[0], item[1])
