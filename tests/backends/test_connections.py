@@ -109,13 +109,27 @@ async def test_backpressure_server_to_client() -> None:
 
 async def test_write_buffer_limits() -> None:
     async with _recording_pair() as (conn, _, handler):
+        # Small kernel buffers, so nearly everything written stays in treadle's buffer.
+        conn.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)  # type: ignore[union-attr]
+        handler.conn.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)  # type: ignore[union-attr]
         handler.conn.pause_reading()  # type: ignore[union-attr]
+        # A raised mark: 8 MiB buffered is above the default mark but below this one.
+        conn.set_write_buffer_limits(high=16 * 1024 * 1024)
+        conn.write(b"x" * (8 * 1024 * 1024))
+        assert conn.get_write_buffer_size() > DEFAULT_HIGH_WATER
+        with anyio.fail_after(1):
+            await conn.drain()  # returns at once: below the raised mark
+        # A lowered mark applies to what is already buffered.
         conn.set_write_buffer_limits(high=1024)
-        conn.write(b"x" * (8 * 1024 * 1024))  # more than any kernel buffer
         with pytest.raises(TimeoutError):
             with anyio.fail_after(0.2):
                 await conn.drain()
         assert conn.get_write_buffer_size() > 1024
+        # Once the peer reads, drain() returns at the low-water mark (high // 4).
+        handler.conn.resume_reading()  # type: ignore[union-attr]
+        with anyio.fail_after(20):
+            await conn.drain()
+        assert conn.get_write_buffer_size() <= 256
 
 
 class _ReplyOnEof(Recorder):
