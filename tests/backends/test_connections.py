@@ -357,11 +357,19 @@ async def test_serve_existing_socket() -> None:
     assert await wait_for_fds(backend, before - 1) == before - 1  # listener closed too
 
 
-async def test_handler_error_aborts_connection() -> None:
+@pytest.mark.parametrize("callback", ["data_received", "eof_received"])
+async def test_handler_error_aborts_connection(
+    callback: str, caplog: pytest.LogCaptureFixture
+) -> None:
     backend = get_backend()
 
     class Broken(Recorder):
         def data_received(self, data: bytes) -> None:
+            if callback == "data_received":
+                raise ValueError("handler bug")
+            super().data_received(data)
+
+        def eof_received(self) -> None:
             raise ValueError("handler bug")
 
     async with serving(Broken) as server:
@@ -369,10 +377,19 @@ async def test_handler_error_aborts_connection() -> None:
         with anyio.fail_after(10):
             conn = await backend.connect_tcp(client, "127.0.0.1", server.port)
             conn.write(b"boom")
+            if callback == "eof_received":
+                conn.write_eof()
             handler = await server.first_handler()
             await handler.lost.wait()
             await client.eof.wait()  # the server side was closed
         assert isinstance(handler.exc, ValueError)
+        assert handler.calls == ["made", "lost"]
+        assert any(
+            record.name == "treadle.backends"
+            and record.exc_info
+            and record.exc_info[1] is handler.exc
+            for record in caplog.records
+        ), "the handler's error was not logged"
         conn.abort()
 
 
