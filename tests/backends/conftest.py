@@ -56,6 +56,15 @@ async def wait_for_fds(backend: Backend, expected: int, timeout: float = 5.0) ->
         await backend.sleep(0.01)
 
 
+async def wait_for_tasks(backend: Backend, expected: int) -> int:
+    """The live task count once it is back to ``expected`` (or whatever it is after ~5 s)."""
+    for _ in range(1000):  # up to ~5 s on a loaded machine
+        if task_count() <= expected:
+            break
+        await backend.sleep(0.005)
+    return task_count()
+
+
 def blackhole() -> tuple[socket.socket, list[socket.socket]]:
     """A listener whose accept queue is full: further SYNs are dropped (connect hangs)."""
     listener = socket.socket()

@@ -25,6 +25,7 @@ from .conftest import (
     fd_count,
     task_count,
     wait_for_fds,
+    wait_for_tasks,
 )
 
 pytestmark = [
@@ -35,14 +36,6 @@ pytestmark = [
 ]
 
 MAX_STEPS = 400
-
-
-async def _wait_for_tasks(backend: Backend, expected: int) -> int:
-    for _ in range(1000):  # up to ~5 s on a loaded machine
-        if task_count() <= expected:
-            break
-        await backend.sleep(0.005)
-    return task_count()
 
 
 def _cancellation_swallowed() -> bool:
@@ -132,7 +125,7 @@ async def test_cancel_connect_at_every_await_point(echo_server: Server, certs: C
                 points = await _sweep_cancellation(connect)
             assert points >= 1, name
             assert await wait_for_fds(backend, before_fds) <= before_fds, name
-            assert await _wait_for_tasks(backend, before_tasks) <= before_tasks, name
+            assert await wait_for_tasks(backend, before_tasks) <= before_tasks, name
     finally:
         await tls_server.close()
         for sock in [hang, *fillers]:
@@ -162,7 +155,7 @@ async def test_cancel_during_stalled_tls_handshake(certs: Certs) -> None:
                 )
             assert scope.cancelled_caught
         assert await wait_for_fds(backend, before, timeout=5) <= before
-        assert await _wait_for_tasks(backend, before_tasks) <= before_tasks
+        assert await wait_for_tasks(backend, before_tasks) <= before_tasks
     finally:
         await plain.close()
 
@@ -233,7 +226,7 @@ async def test_cancel_while_reading_writing_or_closing(point: str) -> None:
         await peer.lost.wait()
         await server.close()
     assert await wait_for_fds(backend, before_fds) <= before_fds
-    assert await _wait_for_tasks(backend, before_tasks) <= before_tasks
+    assert await wait_for_tasks(backend, before_tasks) <= before_tasks
 
 
 async def test_graceful_close_flushes_then_releases_everything() -> None:
@@ -289,4 +282,4 @@ async def test_cancel_serve_and_accept() -> None:
         for listener in opened:
             await listener.aclose()
     assert await wait_for_fds(backend, before) <= before
-    assert await _wait_for_tasks(backend, before_tasks) <= before_tasks
+    assert await wait_for_tasks(backend, before_tasks) <= before_tasks

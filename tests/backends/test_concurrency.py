@@ -17,7 +17,7 @@ from treadle.backends import (
     get_backend,
 )
 
-from .conftest import task_count
+from .conftest import task_count, wait_for_tasks
 
 pytestmark = [
     pytest.mark.anyio,
@@ -74,6 +74,7 @@ async def test_timer_rearmed_many_times_fires_once_at_the_last_deadline() -> Non
 async def test_timer_cancel_and_close() -> None:
     backend = get_backend()
     fired: list[int] = []
+    tasks_before = task_count()
     timer = backend.create_timer(lambda: fired.append(1))
     timer.arm_after(0.02)
     timer.cancel()
@@ -84,6 +85,13 @@ async def test_timer_cancel_and_close() -> None:
     timer.close()
     await backend.sleep(0.06)
     assert fired == []
+    # close() ends the timer's task (trio; asyncio timers have none), even while armed
+    # far ahead.
+    idle = backend.create_timer(lambda: fired.append(2))
+    idle.arm_after(60)
+    await backend.sleep(0.01)  # the timer's task is now sleeping towards its deadline
+    idle.close()
+    assert await wait_for_tasks(backend, tasks_before) <= tasks_before
 
 
 async def test_deadline_scope_raises_timeout_error_and_can_be_moved() -> None:
