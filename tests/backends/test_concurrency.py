@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 
 import anyio
@@ -28,6 +29,8 @@ pytestmark = [
 
 # Loops may fire a timer up to one clock tick early (uvloop's clock has 1 ms ticks).
 RESOLUTION = 0.002
+
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
 
 
 async def test_timer_rearmed_many_times_fires_once_at_the_last_deadline() -> None:
@@ -261,12 +264,16 @@ async def test_events_locks_semaphores() -> None:
 async def test_run_in_thread_sleep_and_time() -> None:
     backend = get_backend()
     main_thread = threading.get_ident()
-    assert await backend.run_in_thread(lambda a, b: (a + b, threading.get_ident()), 1, 2) != (
-        3,
-        main_thread,
-    )
+    value, thread = await backend.run_in_thread(lambda a, b: (a + b, threading.get_ident()), 1, 2)
+    assert value == 3 and thread != main_thread
     value, thread = await backend.run_in_thread(lambda: (42, threading.get_ident()))
     assert value == 42 and thread != main_thread
+    # The caller's contextvars are visible in the thread.
+    token = _REQUEST_ID.set("from the caller")
+    try:
+        assert await backend.run_in_thread(_REQUEST_ID.get) == "from the caller"
+    finally:
+        _REQUEST_ID.reset(token)
 
     def fail() -> None:
         raise KeyError("from thread")
