@@ -268,18 +268,20 @@ async def test_cancel_serve_and_accept() -> None:
     before = fd_count()
     before_tasks = task_count()
     for steps in range(4):
-        opened: list[Listener] = []
+        opened: list[tuple[Listener, bool]] = []
         with anyio.CancelScope() as scope:
 
-            async def serve(opened: list[Listener]) -> None:
-                opened.append(await backend.serve_tcp(Server(Echo), "127.0.0.1", 0))
+            async def serve(opened: list[tuple[Listener, bool]]) -> None:
+                listener = await backend.serve_tcp(Server(Echo), "127.0.0.1", 0)
+                opened.append((listener, _cancellation_swallowed()))
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(serve, opened)
                 for _ in range(steps):
                     await anyio.lowlevel.checkpoint()
                 scope.cancel()
-        for listener in opened:
+        for listener, swallowed in opened:
             await listener.aclose()
+            assert not swallowed, "serve_tcp returned normally after a cancellation reached it"
     assert await wait_for_fds(backend, before) <= before
     assert await wait_for_tasks(backend, before_tasks) <= before_tasks
