@@ -38,6 +38,28 @@ READ_SIZE = 64 * 1024
 class TrioConnection(BaseConnection):
     """:class:`treadle.backends.Connection` on trio."""
 
+    __slots__ = (
+        "_aborted",
+        "_buf",
+        "_closed_event",
+        "_eof_requested",
+        "_eof_sent",
+        "_high",
+        "_inflight",
+        "_low",
+        "_nursery_scope",
+        "_progress",
+        "_reader_scope",
+        "_resume_event",
+        "_sendfile_active",
+        "_sock",
+        "_spawned",
+        "_ssl_stream",
+        "_tls",
+        "_write_paused",
+        "_writer_wakeup",
+    )
+
     def __init__(
         self,
         sock: socket.socket,

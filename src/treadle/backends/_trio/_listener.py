@@ -25,6 +25,8 @@ _TRANSIENT_ERRORS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
 
 
 class TrioListener(BaseListener):
+    __slots__ = ("_done", "_factory", "_handshake_timeout", "_scopes", "_ssl")
+
     def __init__(
         self,
         handler_factory: HandlerFactory,
