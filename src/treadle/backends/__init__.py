@@ -13,12 +13,16 @@ from ._errors import ServerFingerprintMismatch, UnsupportedAsyncLibraryError
 from ._fingerprint import Fingerprint
 from ._interface import *  # noqa: F403  (the interface: everything in _interface.__all__)
 from ._resolver import Resolver
+from ._run import BACKEND_NAMES, BackendName, run
 
 __all__ = [
+    "BACKEND_NAMES",
+    "BackendName",
     "Fingerprint",
     "Resolver",
     "ServerFingerprintMismatch",
     "UnsupportedAsyncLibraryError",
     "get_backend",
+    "run",
 ]
 __all__ += _interface.__all__

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import socket
 import ssl as _ssl
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import IO, Any, Protocol, TypeVar
 
@@ -337,3 +338,13 @@ class Backend(Protocol):
     async def sendfile(
         self, conn: Connection, file: IO[bytes], offset: int = 0, count: int | None = None
     ) -> int: ...
+    def open_signal_receiver(
+        self, *signals: int
+    ) -> AbstractAsyncContextManager[AsyncIterator[int]]:
+        """``async with backend.open_signal_receiver(SIGINT, SIGTERM) as signals:``.
+
+        Inside, the signals are caught (no ``KeyboardInterrupt``) and ``async for signum in
+        signals`` yields their numbers; on exit the previous handlers come back. Main
+        thread only.
+        """
+        ...

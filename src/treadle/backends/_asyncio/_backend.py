@@ -7,7 +7,8 @@ import contextvars
 import functools
 import socket
 import ssl as _ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, TypeVar
 
 from .._connect import SocketBackend
@@ -21,6 +22,7 @@ from .._sendfile import sendfile_fallback
 from .._sockets import unix_socket_files
 from ._connection import AsyncioConnection
 from ._listener import AsyncioListener
+from ._signals import open_signal_receiver
 from ._sync import AsyncioDeadline, AsyncioTaskGroup, AsyncioTimer
 
 __all__ = ["AsyncioBackend"]
@@ -180,3 +182,8 @@ class AsyncioBackend(SocketBackend[AsyncioConnection, AsyncioListener]):
             host, port, family=family, type=type, proto=proto, flags=flags
         )
         return [(int(f), int(t), p, c, tuple(a)) for f, t, p, c, a in infos]
+
+    def open_signal_receiver(
+        self, *signals: int
+    ) -> AbstractAsyncContextManager[AsyncIterator[int]]:
+        return open_signal_receiver(*signals)

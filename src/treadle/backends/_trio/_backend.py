@@ -8,7 +8,8 @@ import os
 import socket
 import ssl as _ssl
 import stat
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, TypeVar
 
 import trio
@@ -23,6 +24,7 @@ from .._interface import (
 from .._sendfile import file_span, sendfile_fallback
 from ._connection import TrioConnection
 from ._listener import TrioListener
+from ._signals import open_signal_receiver
 from ._sync import TrioDeadline, TrioTaskGroup, TrioTimer
 from ._tls import ssl_stream, unwrap_broken
 
@@ -189,3 +191,8 @@ class TrioBackend(SocketBackend[TrioConnection, TrioListener]):
     ) -> list[AddrInfo]:
         infos = await trio.socket.getaddrinfo(host, port, family, type, proto, flags)
         return [(int(f), int(t), p, c, tuple(a)) for f, t, p, c, a in infos]
+
+    def open_signal_receiver(
+        self, *signals: int
+    ) -> AbstractAsyncContextManager[AsyncIterator[int]]:
+        return open_signal_receiver(*signals)
