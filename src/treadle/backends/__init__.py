@@ -12,6 +12,7 @@ from ._detect import get_backend
 from ._errors import ServerFingerprintMismatch, UnsupportedAsyncLibraryError
 from ._fingerprint import Fingerprint
 from ._interface import *  # noqa: F403  (the interface: everything in _interface.__all__)
+from ._memory import MemoryConnection, MemoryListener, memory_connection_pair
 from ._resolver import Resolver
 from ._run import BACKEND_NAMES, BackendName, run
 
@@ -19,10 +20,13 @@ __all__ = [
     "BACKEND_NAMES",
     "BackendName",
     "Fingerprint",
+    "MemoryConnection",
+    "MemoryListener",
     "Resolver",
     "ServerFingerprintMismatch",
     "UnsupportedAsyncLibraryError",
     "get_backend",
+    "memory_connection_pair",
     "run",
 ]
 __all__ += _interface.__all__

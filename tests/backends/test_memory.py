@@ -1,0 +1,343 @@
+"""The in-memory transport behaves like a socket at the handler level (all backends)."""
+
+from __future__ import annotations
+
+import os
+
+import anyio
+import pytest
+
+from treadle.backends import (
+    DEFAULT_HIGH_WATER,
+    Connection,
+    MemoryListener,
+    get_backend,
+    memory_connection_pair,
+)
+from treadle.protocol import (
+    ClientConnection,
+    Data,
+    EndOfMessage,
+    Request,
+    Response,
+    ServerConnection,
+)
+
+from .conftest import Echo, Recorder
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
+
+
+class Writer(Recorder):
+    """Writes in connection_made: the bytes must reach the peer after its connection_made."""
+
+    def connection_made(self, conn: Connection) -> None:
+        super().connection_made(conn)
+        conn.write(b"hello")
+
+
+async def test_echo_round_trips_and_close() -> None:
+    client, echo = Recorder(), Echo()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, echo)
+        assert client.calls == ["made"] and echo.calls == ["made"]
+        assert client.conn is conn and echo.conn is server_conn
+        assert conn.peername == server_conn.sockname
+        assert conn.sockname == server_conn.peername
+        assert conn.ssl_object is None and conn.socket is None
+        expected = b""
+        for i in range(200):
+            message = bytes([i % 256]) * (1 + (i * 37) % 3000)
+            expected += message
+            conn.write(message)
+            assert client.received < len(expected), "delivered inside write()"
+            await client.wait_bytes(len(expected))
+        assert client.data == expected
+        conn.writelines([b"a", b"bc", memoryview(b"def")])
+        await client.wait_bytes(len(expected) + 6)
+        assert client.data.endswith(b"abcdef")
+        conn.close()
+        assert conn.is_closing() and not conn.is_reading()
+        await conn.wait_closed()
+        await echo.lost.wait()
+    assert client.calls == ["made", "lost"] and client.exc is None
+    # The server saw the client's FIN, then closed itself (Echo closes on EOF).
+    assert echo.calls == ["made", "eof", "lost"] and echo.exc is None
+    assert echo.data == expected + b"abcdef"
+
+
+async def test_writes_in_connection_made_arrive_after_it() -> None:
+    client, server = Writer(), Writer()
+    with anyio.fail_after(10):
+        conn, _ = memory_connection_pair(client, server)
+        assert client.received == 0 and server.received == 0
+        assert await client.wait_bytes(5) == b"hello"
+        assert await server.wait_bytes(5) == b"hello"
+        conn.abort()
+        await server.lost.wait()
+        await conn.wait_closed()
+
+
+async def test_half_close_keeps_the_other_direction_open() -> None:
+    client, server = Recorder(), Recorder()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, server)
+        assert conn.can_write_eof()
+        conn.write(b"request")
+        conn.write_eof()
+        with pytest.raises(RuntimeError):
+            conn.write(b"more")
+        await server.eof.wait()
+        assert server.data == b"request"
+        # After the client's EOF the server can still answer.
+        server_conn.write(b"response")
+        assert await client.wait_bytes(8) == b"response"
+        server_conn.close()
+        await client.eof.wait()
+        await server.lost.wait()
+        assert server.calls == ["made", "eof", "lost"] and server.exc is None
+        assert client.calls == ["made", "eof"]
+        conn.close()
+        await conn.wait_closed()
+        assert client.calls == ["made", "eof", "lost"] and client.exc is None
+
+
+async def test_backpressure_bounds_the_buffer() -> None:
+    client, server = Recorder(), Recorder()
+    payload = os.urandom(2 * 1024 * 1024)
+    chunk = 16 * 1024
+    peak = 0
+    with anyio.fail_after(20):
+        conn, server_conn = memory_connection_pair(client, server)
+        server_conn.pause_reading()
+        assert not server_conn.is_reading()
+
+        async def write_all() -> None:
+            nonlocal peak
+            for offset in range(0, len(payload), chunk):
+                conn.write(payload[offset : offset + chunk])
+                peak = max(peak, conn.get_write_buffer_size())
+                await conn.drain()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(write_all)
+            for _ in range(20):
+                await anyio.sleep(0)
+            assert server.received == 0, "data delivered while reading is paused"
+            assert DEFAULT_HIGH_WATER < conn.get_write_buffer_size() <= DEFAULT_HIGH_WATER + chunk
+            server_conn.resume_reading()
+        assert peak <= DEFAULT_HIGH_WATER + chunk
+        assert await server.wait_bytes(len(payload)) == payload
+        assert conn.get_write_buffer_size() == 0
+        conn.close()
+        await server.eof.wait()
+        server_conn.close()
+        await conn.wait_closed()
+        await server_conn.wait_closed()
+
+
+async def test_write_buffer_limits() -> None:
+    client, server = Recorder(), Recorder()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, server)
+        server_conn.pause_reading()
+        conn.write(b"x" * 100)
+        conn.set_write_buffer_limits(high=50)
+        assert conn.get_write_buffer_size() == 100
+        drained = False
+
+        async def drain() -> None:
+            nonlocal drained
+            await conn.drain()
+            drained = True
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drain)
+            await anyio.sleep(0.01)
+            assert not drained
+            server_conn.resume_reading()
+        assert drained and server.data == b"x" * 100
+        with pytest.raises(ValueError):
+            conn.set_write_buffer_limits(high=1, low=2)
+        conn.abort()
+        await server.lost.wait()
+
+
+async def test_abort_resets_the_peer_and_drops_unsent_data() -> None:
+    client, server = Recorder(), Recorder()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, server)
+        server_conn.pause_reading()
+        conn.write(b"never delivered")
+        conn.abort()
+        conn.abort()  # idempotent
+        conn.write(b"ignored after abort")
+        await conn.wait_closed()
+        await server.lost.wait()
+        assert client.calls == ["made", "lost"] and client.exc is None
+        assert server.calls == ["made", "lost"]
+        assert isinstance(server.exc, ConnectionResetError)
+        assert server.received == 0
+        with pytest.raises(ConnectionResetError):
+            await server_conn.drain()
+        with pytest.raises(ConnectionResetError):
+            await conn.drain()
+
+
+async def test_close_flushes_to_a_paused_peer_first() -> None:
+    client, server = Recorder(), Recorder()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, server)
+        server_conn.pause_reading()
+        conn.write(b"flush me")
+        conn.close()
+        await anyio.sleep(0.01)
+        assert client.calls == ["made"], "closed before the buffer was flushed"
+        server_conn.resume_reading()
+        await conn.wait_closed()
+        await server.eof.wait()
+        assert server.data == b"flush me" and server.calls == ["made", "eof"]
+        server_conn.close()
+        await server_conn.wait_closed()
+
+
+async def test_pause_inside_data_received_stops_delivery() -> None:
+    class Pauser(Recorder):
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            assert self.conn is not None
+            self.conn.pause_reading()
+
+    client, server = Recorder(), Pauser()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, server)
+        conn.write(b"a" * (200 * 1024))  # more than one read
+        conn.write_eof()
+        await server.wait_bytes(1)
+        for _ in range(10):
+            await anyio.sleep(0)
+        assert server.received == 64 * 1024 and server.calls == ["made"]
+        while server.received < 200 * 1024:
+            server_conn.resume_reading()
+            await server.wait_bytes(server.received + 1)
+        server_conn.resume_reading()
+        await server.eof.wait()
+        assert server.calls == ["made", "eof"]
+        conn.close()
+        server_conn.close()
+        await conn.wait_closed()
+        await server_conn.wait_closed()
+
+
+async def test_set_handler_routes_further_callbacks() -> None:
+    client, first, second = Recorder(), Recorder(), Recorder()
+    with anyio.fail_after(10):
+        conn, server_conn = memory_connection_pair(client, first)
+        conn.write(b"before")
+        await first.wait_bytes(6)
+        server_conn.set_handler(second)
+        assert server_conn.handler is second
+        conn.write(b"after")
+        await second.wait_bytes(5)
+        conn.close()
+        await second.eof.wait()
+        server_conn.close()
+        await second.lost.wait()
+    assert first.data == b"before" and first.calls == ["made"]
+    assert second.data == b"after" and second.calls == ["eof", "lost"]
+
+
+async def test_failing_handler_aborts_the_connection() -> None:
+    class Failing(Recorder):
+        def data_received(self, data: bytes) -> None:
+            raise ValueError("handler bug")
+
+    client, server = Recorder(), Failing()
+    with anyio.fail_after(10):
+        conn, _ = memory_connection_pair(client, server)
+        conn.write(b"boom")
+        await server.lost.wait()
+        await client.lost.wait()
+    assert isinstance(server.exc, ValueError)
+    assert isinstance(client.exc, ConnectionResetError)
+
+
+async def test_listener_runs_http_through_the_protocol_core() -> None:
+    """A sans-IO HTTP server and client talk over the listener, many requests, no sockets."""
+
+    class HttpServer(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proto = ServerConnection()
+
+        def data_received(self, data: bytes) -> None:
+            assert self.conn is not None
+            self.proto.receive_data(data)
+            for event in self.proto.events():
+                if isinstance(event, Request):
+                    self.target = event.target
+                elif isinstance(event, EndOfMessage):
+                    body = self.target
+                    headers = [(b"content-length", str(len(body)).encode())]
+                    self.conn.write(
+                        self.proto.send(Response(status_code=200, headers=headers))
+                        + self.proto.send(Data(data=body))
+                        + self.proto.send(EndOfMessage())
+                    )
+
+    handlers: list[HttpServer] = []
+
+    def factory() -> HttpServer:
+        handlers.append(HttpServer())
+        return handlers[-1]
+
+    async with MemoryListener(factory) as listener:
+        assert listener.sockets == [] and len(listener.addresses) == 1
+        client = Recorder()
+        with anyio.fail_after(20):
+            conn = await listener.connect(client)
+            assert conn.peername == listener.addresses[0]
+            proto = ClientConnection()
+            for i in range(300):
+                target = f"/item/{i}".encode()
+                conn.write(
+                    proto.send(Request(method=b"GET", target=target, headers=[(b"host", b"x")]))
+                    + proto.send(EndOfMessage())
+                )
+                body = b""
+                done = False
+                while not done:
+                    before = client.received
+                    await client.wait_bytes(before + 1)
+                    proto.receive_data(client.data[before:])
+                    for event in proto.events():
+                        if isinstance(event, Response):
+                            assert event.status_code == 200
+                        elif isinstance(event, Data):
+                            body += event.data
+                        elif isinstance(event, EndOfMessage):
+                            done = True
+                assert body == target
+            conn.close()
+            await conn.wait_closed()
+    assert len(handlers) == 1
+    with pytest.raises(ConnectionRefusedError):
+        await listener.connect(Recorder())
+    server_conn = handlers[0].conn
+    assert server_conn is not None
+    server_conn.close()
+    await server_conn.wait_closed()
+
+
+async def test_listener_factory_failure_resets_the_client() -> None:
+    def factory() -> Recorder:
+        raise RuntimeError("factory bug")
+
+    listener = MemoryListener(factory, backend=get_backend())
+    client = Recorder()
+    with anyio.fail_after(10):
+        conn = await listener.connect(client)
+        await client.lost.wait()
+        await conn.wait_closed()
+    assert isinstance(client.exc, ConnectionResetError)
+    await listener.aclose()
