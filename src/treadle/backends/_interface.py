@@ -37,6 +37,7 @@ __all__ = [
     "SocketLike",
     "TLSInfo",
     "TaskGroup",
+    "TaskHandle",
     "Timer",
 ]
 
@@ -195,6 +196,19 @@ class TaskGroup(Protocol):
     ) -> bool | None: ...
 
 
+class TaskHandle(Protocol):
+    """A background task started by ``backend.spawn`` (not bound to any task group).
+
+    Its errors are logged, never raised: whoever spawns it handles its own outcome.
+    """
+
+    def cancel(self) -> None: ...
+    def done(self) -> bool: ...
+    async def wait(self) -> None:
+        """Wait until the task has finished; cancelling the waiter leaves the task running."""
+        ...
+
+
 class Event(Protocol):
     def set(self) -> None: ...
     def is_set(self) -> bool: ...
@@ -324,6 +338,16 @@ class Backend(Protocol):
     def fail_at(self, deadline: float | None) -> DeadlineScope: ...
     def fail_after(self, seconds: float | None) -> DeadlineScope: ...
     def create_timer(self, callback: Callable[[], object]) -> Timer: ...
+    def spawn(
+        self, func: Callable[..., Awaitable[object]], *args: Any, name: str | None = None
+    ) -> TaskHandle:
+        """Start ``func(*args)`` now, from synchronous code, outliving the caller.
+
+        For work that belongs to a connection rather than to a caller's scope (a server's
+        request handlers): asyncio keeps a strong reference, trio runs a system task.
+        """
+        ...
+
     async def run_in_thread(self, func: Callable[..., T], *args: Any) -> T: ...
     async def getaddrinfo(
         self,

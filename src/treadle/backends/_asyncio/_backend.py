@@ -7,7 +7,7 @@ import contextvars
 import functools
 import socket
 import ssl as _ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, TypeVar
 
@@ -23,6 +23,7 @@ from .._sockets import unix_socket_files
 from ._connection import AsyncioConnection
 from ._listener import AsyncioListener
 from ._signals import open_signal_receiver
+from ._spawn import AsyncioTaskHandle, spawn
 from ._sync import AsyncioDeadline, AsyncioTaskGroup, AsyncioTimer
 
 __all__ = ["AsyncioBackend"]
@@ -157,6 +158,11 @@ class AsyncioBackend(SocketBackend[AsyncioConnection, AsyncioListener]):
 
     def create_timer(self, callback: Callable[[], object]) -> AsyncioTimer:
         return AsyncioTimer(asyncio.get_running_loop(), callback)
+
+    def spawn(
+        self, func: Callable[..., Awaitable[object]], *args: Any, name: str | None = None
+    ) -> AsyncioTaskHandle:
+        return spawn(func, *args, name=name)
 
     async def run_in_thread(self, func: Callable[..., T], *args: Any) -> T:
         """Run blocking ``func`` in the default executor, with the caller's contextvars.

@@ -8,7 +8,7 @@ import os
 import socket
 import ssl as _ssl
 import stat
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import IO, Any, TypeVar
 
@@ -25,6 +25,7 @@ from .._sendfile import file_span, sendfile_fallback
 from ._connection import TrioConnection
 from ._listener import TrioListener
 from ._signals import open_signal_receiver
+from ._spawn import TrioTaskHandle, spawn
 from ._sync import TrioDeadline, TrioTaskGroup, TrioTimer
 from ._tls import ssl_stream, unwrap_broken
 
@@ -171,6 +172,11 @@ class TrioBackend(SocketBackend[TrioConnection, TrioListener]):
 
     def create_timer(self, callback: Callable[[], object]) -> TrioTimer:
         return TrioTimer(callback)
+
+    def spawn(
+        self, func: Callable[..., Awaitable[object]], *args: Any, name: str | None = None
+    ) -> TrioTaskHandle:
+        return spawn(func, *args, name=name)
 
     async def run_in_thread(self, func: Callable[..., T], *args: Any) -> T:
         """Run blocking ``func`` in a worker thread (contextvars are copied by trio).
