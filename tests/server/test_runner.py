@@ -1,0 +1,199 @@
+"""Runners and sites on the real backends: TCP, Unix, an existing socket, HTTPS."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+import trustme
+
+from treadle.server._runner import ServerRunner
+from treadle.server._sites import SockSite, TCPSite, UnixSite
+
+from ._hello_server import BODY, HelloServer
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def sock_path(tmp_path: Path) -> Iterator[str]:
+    # Unix socket paths are short (108 bytes): tmp_path can be too long.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tr") as directory:
+        yield str(Path(directory) / "s.sock")
+
+
+async def _get(url: str, **kwargs: object) -> httpx.Response:
+    with anyio.fail_after(10):
+        async with httpx.AsyncClient(**kwargs) as client:  # type: ignore[arg-type]
+            return await client.get(url)
+
+
+async def test_tcp_site_on_port_0_serves_and_reports_its_address() -> None:
+    server = HelloServer()
+    runner = ServerRunner(server, shutdown_timeout=3.5)
+    await runner.setup()
+    try:
+        site = TCPSite(runner, "127.0.0.1", 0)
+        assert site.name == "http://127.0.0.1:0"
+        await site.start()
+        assert runner.sites == {site}
+        [(host, port)] = runner.addresses
+        assert host == "127.0.0.1" and port > 0
+        assert site.name == f"http://127.0.0.1:{port}"
+        response = await _get(f"http://127.0.0.1:{port}/")
+        assert (response.status_code, response.content) == (200, BODY)
+        assert server.requests_count == 1
+    finally:
+        await runner.cleanup()
+    assert server.calls == ["pre_shutdown", ("shutdown", 3.5)]
+    assert runner.server is None and runner.sites == set() and runner.addresses == []
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+async def test_unix_site(sock_path: str) -> None:
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        site = UnixSite(runner, sock_path)
+        assert site.name == f"http://unix:{sock_path}:"
+        await site.start()
+        assert runner.addresses == [sock_path]
+        transport = httpx.AsyncHTTPTransport(uds=sock_path)
+        response = await _get("http://localhost/", transport=transport)
+        assert response.content == BODY
+    finally:
+        await runner.cleanup()
+    assert not Path(sock_path).exists()
+
+
+async def test_sock_site_serves_an_existing_socket() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        site = SockSite(runner, sock)
+        assert site.name == f"http://127.0.0.1:{port}"
+        await site.start()
+        assert runner.addresses == [("127.0.0.1", port)]
+        response = await _get(f"http://127.0.0.1:{port}/x")
+        assert response.content == BODY
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+async def test_https_site(ca: trustme.CA) -> None:
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        site = TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+        await site.start()
+        port = runner.addresses[0][1]
+        assert site.name == f"https://127.0.0.1:{port}"
+        response = await _get(f"https://localhost:{port}/", verify=client_ctx)
+        assert response.content == BODY
+    finally:
+        await runner.cleanup()
+
+
+async def test_two_sites_and_stopping_one() -> None:
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        first = TCPSite(runner, "127.0.0.1", 0)
+        second = TCPSite(runner, "127.0.0.1", 0)
+        await first.start()
+        await second.start()
+        assert len(runner.addresses) == 2
+        first_port = first.listener.addresses[0][1] if first.listener else 0
+        await first.stop()
+        assert runner.sites == {second}
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", first_port), timeout=5).close()
+        response = await _get(f"http://127.0.0.1:{runner.addresses[0][1]}/")
+        assert response.content == BODY
+        with pytest.raises(RuntimeError, match="not registered"):
+            await first.stop()
+    finally:
+        await runner.cleanup()
+
+
+async def test_default_ports_and_names() -> None:
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        assert TCPSite(runner).name == "http://0.0.0.0:8080"
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        assert TCPSite(runner, ssl_context=ctx).name == "https://0.0.0.0:8443"
+        assert TCPSite(runner, "::1", 81).name == "http://[::1]:81"
+    finally:
+        await runner.cleanup()
+
+
+async def test_site_needs_a_set_up_runner() -> None:
+    runner = ServerRunner(HelloServer())
+    with pytest.raises(RuntimeError, match=r"runner.setup\(\)"):
+        TCPSite(runner)
+    await runner.setup()
+    with pytest.raises(RuntimeError, match="already called"):
+        await runner.setup()
+    await runner.cleanup()
+
+
+async def test_site_cannot_start_twice() -> None:
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        site = TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        with pytest.raises(RuntimeError, match="already registered"):
+            await site.start()
+    finally:
+        await runner.cleanup()
+
+
+async def test_failed_listen_unregisters_the_site() -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        site = TCPSite(runner, "127.0.0.1", taken.getsockname()[1], reuse_address=False)
+        with pytest.raises(OSError):
+            await site.start()
+        assert runner.sites == set()
+    finally:
+        await runner.cleanup()
+        taken.close()
+
+
+async def test_site_shutdown_timeout_is_deprecated() -> None:
+    runner = ServerRunner(HelloServer())
+    await runner.setup()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            TCPSite(runner, shutdown_timeout=5.0)
+        assert [w.category for w in caught] == [DeprecationWarning]
+        assert runner.shutdown_timeout == 5.0
+    finally:
+        await runner.cleanup()
