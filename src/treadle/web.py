@@ -11,3 +11,10 @@ from .server import *  # noqa: F403
 from .server import __all__ as _server_all
 
 __all__ = list(_server_all)
+
+if __name__ == "__main__":  # python -m treadle.web [options] module:factory [args]
+    import sys
+
+    from .server._cli import main
+
+    main(sys.argv[1:])

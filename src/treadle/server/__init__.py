@@ -22,6 +22,9 @@ from ._matchinfo import (
 from ._resources import AbstractResource, DynamicResource, PlainResource, PrefixResource, Resource
 from ._routedef import *  # noqa: F403
 from ._router import ResourcesView, RoutesView, UrlDispatcher
+from ._run_app import run_app
+from ._runner import AppRunner, BaseRunner, GracefulExit, ServerRunner
+from ._sites import BaseSite, SockSite, TCPSite, UnixSite
 from ._static import StaticResource, StaticResponder, StaticTarget
 from ._subapps import (
     AbstractRuleMatching,
@@ -39,6 +42,15 @@ __all__ = [
     *_routedef.__all__,
     "AbstractResource",
     "AbstractRoute",
+    "AppRunner",
+    "BaseRunner",
+    "BaseSite",
+    "GracefulExit",
+    "ServerRunner",
+    "SockSite",
+    "TCPSite",
+    "UnixSite",
+    "run_app",
     "AbstractRuleMatching",
     "AbstractView",
     "Domain",
