@@ -1,0 +1,1 @@
+"""Applications the run_app, CLI and gunicorn tests serve in subprocesses."""
