@@ -93,6 +93,11 @@ class Resolver:
             self._cache.popitem(last=False)
         return list(infos)
 
+    def is_cached(self, host: str, port: int, family: int = 0) -> bool:
+        """Whether ``resolve`` would answer from the cache now (for DNS cache traces)."""
+        entry = self._cache.get((host, port, family))
+        return entry is not None and self._clock() < entry[0]
+
     async def _resolve_uncached(self, host: str, port: int, family: int) -> list[AddrInfo]:
         infos = await self._lookup(host, port, family)
         if not infos:
