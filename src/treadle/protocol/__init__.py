@@ -1,4 +1,4 @@
-"""treadle's sans-IO HTTP/1.1 core: bytes in, events out; events in, bytes out.
+"""treadle's sans-IO HTTP/1.1 and WebSocket core: bytes in, events out; events in, bytes out.
 
 It never performs I/O and never looks at a clock, so it can be driven over any
 transport: treadle's own backends, a test harness, an in-memory pipe or a plain socket.
@@ -25,9 +25,42 @@ from ._events import (
 )
 from ._limits import Limits
 from ._server import ServerConnection
+from ._ws_connection import WebSocketConnection
+from ._ws_deflate import PerMessageDeflate
+from ._ws_engines import WS_ENGINE_NAMES
+from ._ws_events import (
+    BytesMessage,
+    Close,
+    CloseCode,
+    HandshakeError,
+    Ping,
+    Pong,
+    TextMessage,
+    WebSocketEvent,
+    WebSocketProtocolError,
+    WSState,
+)
+from ._ws_handshake import ClientHandshake, ServerHandshake, accept_key, generate_key
 
 __all__ = [
     "ENGINE_NAMES",
+    "WS_ENGINE_NAMES",
+    "BytesMessage",
+    "ClientHandshake",
+    "Close",
+    "CloseCode",
+    "HandshakeError",
+    "PerMessageDeflate",
+    "Ping",
+    "Pong",
+    "ServerHandshake",
+    "TextMessage",
+    "WSState",
+    "WebSocketConnection",
+    "WebSocketEvent",
+    "WebSocketProtocolError",
+    "accept_key",
+    "generate_key",
     "NEED_DATA",
     "PAUSED",
     "ClientConnection",

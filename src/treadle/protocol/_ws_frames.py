@@ -1,0 +1,154 @@
+"""treadle's own frame engine (RFC 6455 section 5.2): the fast one, the default.
+
+It only cuts the byte stream into frames, checks each header and unmasks payloads; the
+connection (``_ws_connection.py``) owns every message-level rule. It returns whole
+frames: the header's declared length is checked against ``max_frame_size`` before any
+payload is buffered, so waiting for a whole frame is bounded. Checks run in the order
+wsproto runs them, so both engines report the same close code for the same bytes.
+"""
+
+from __future__ import annotations
+
+from os import urandom
+
+from ._ws_events import CloseCode, WebSocketProtocolError
+from ._ws_mask import apply_mask
+
+__all__ = ["Frame", "FrameEngine", "FastFrameEngine", "CONTROL_OPCODES", "DATA_OPCODES"]
+
+#: ``(opcode, payload, fin, rsv1)`` of one whole frame, unmasked.
+Frame = tuple[int, bytes, bool, bool]
+
+DATA_OPCODES = frozenset((0x0, 0x1, 0x2))
+CONTROL_OPCODES = frozenset((0x8, 0x9, 0xA))
+_VALID = DATA_OPCODES | CONTROL_OPCODES
+
+
+class FrameEngine:
+    """The seam between the connection and a framing engine (structural, no state).
+
+    ``client``: we are the client (we mask, the peer must not). ``allow_rsv1``: an
+    extension (permessage-deflate) claimed RSV1. ``max_frame_size``: refuse (1009) a
+    frame declaring a longer payload; 0 disables the check.
+    """
+
+    def receive_data(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def next_frame(self) -> Frame | None:
+        """The next whole frame, or None when more bytes are needed.
+
+        Raises :class:`WebSocketProtocolError` (with the close code) on a bad header.
+        """
+        raise NotImplementedError
+
+    def serialize(self, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
+        """One frame on the wire, masked with a fresh random key when we are the client."""
+        raise NotImplementedError
+
+
+def _fail(message: str, code: int = CloseCode.PROTOCOL_ERROR) -> WebSocketProtocolError:
+    return WebSocketProtocolError(message, code)
+
+
+class FastFrameEngine(FrameEngine):
+    """Pure-Python frame parsing with whole-payload unmasking (see ``_ws_mask``)."""
+
+    __slots__ = ("_allow_rsv1", "_buf", "_client", "_pos", "max_frame_size")
+
+    def __init__(self, *, client: bool, allow_rsv1: bool = False, max_frame_size: int = 0) -> None:
+        self._client = client
+        self._allow_rsv1 = allow_rsv1
+        self.max_frame_size = max_frame_size
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+
+    def receive_data(self, data: bytes) -> None:
+        buf = self._buf
+        pos = self._pos
+        if pos >= len(buf):
+            self._buf = data  # the common case: no partial frame left, no copy
+            self._pos = 0
+            return
+        if pos or type(buf) is bytes:
+            buf = bytearray(memoryview(buf)[pos:])
+            self._pos = 0
+        buf += data
+        self._buf = buf
+
+    def next_frame(self) -> Frame | None:
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 2:
+            return None
+        b0 = buf[pos]
+        b1 = buf[pos + 1]
+        opcode = b0 & 0x0F
+        if opcode not in _VALID:
+            raise _fail(f"invalid opcode {opcode:#x}")
+        length = b1 & 0x7F
+        if opcode >= 8:
+            if not b0 & 0x80:
+                raise _fail("fragmented control frame")
+            if length > 125:
+                raise _fail("control frame payload longer than 125 bytes")
+        start = pos + 2
+        if length == 126:
+            if avail < 4:
+                return None
+            length = (buf[start] << 8) | buf[start + 1]
+            start += 2
+            if length < 126:
+                raise _fail("payload length not minimally encoded")
+        elif length == 127:
+            if avail < 10:
+                return None
+            length = int.from_bytes(buf[start : start + 8], "big")
+            start += 8
+            if length < 0x10000:
+                raise _fail("payload length not minimally encoded")
+            if length >> 63:
+                raise _fail("8-byte payload length with the top bit set")
+        if b0 & 0x70 and (b0 & 0x30 or not self._allow_rsv1):
+            raise _fail("reserved bits set without an extension that uses them")
+        if self.max_frame_size and length > self.max_frame_size:
+            raise _fail(
+                f"frame of {length} bytes over the limit of {self.max_frame_size}",
+                CloseCode.MESSAGE_TOO_BIG,
+            )
+        if b1 & 0x80:
+            if self._client:
+                raise _fail("the server sent a masked frame")
+            end = start + 4 + length
+            if len(buf) < end:
+                return None
+            view = memoryview(buf)
+            payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
+        else:
+            if not self._client:
+                raise _fail("the client sent an unmasked frame")
+            end = start + length
+            if len(buf) < end:
+                return None
+            payload = buf[start:end] if type(buf) is bytes else bytes(memoryview(buf)[start:end])
+        self._pos = end
+        return opcode, payload, bool(b0 & 0x80), bool(b0 & 0x40)
+
+    def serialize(self, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
+        b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+        n = len(payload)
+        if self._client:
+            if n < 126:
+                head = bytes((b0, 0x80 | n))
+            elif n < 0x10000:
+                head = bytes((b0, 0xFE)) + n.to_bytes(2, "big")
+            else:
+                head = bytes((b0, 0xFF)) + n.to_bytes(8, "big")
+            key = urandom(4)
+            return head + key + apply_mask(payload, key)
+        if n < 126:
+            return bytes((b0, n)) + payload
+        if n < 0x10000:
+            return bytes((b0, 126)) + n.to_bytes(2, "big") + payload
+        return bytes((b0, 127)) + n.to_bytes(8, "big") + payload
