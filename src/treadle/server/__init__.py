@@ -19,7 +19,9 @@ from ._matchinfo import (
     SystemRoute,
     UrlMappingMatchInfo,
 )
+from ._request import BaseRequest, FileField, Request
 from ._resources import AbstractResource, DynamicResource, PlainResource, PrefixResource, Resource
+from ._response import ContentCoding, Response, StreamResponse, json_response
 from ._routedef import *  # noqa: F403
 from ._router import ResourcesView, RoutesView, UrlDispatcher
 from ._run_app import run_app
@@ -41,6 +43,13 @@ __all__ = [
     *_hdrs.__all__,
     *_routedef.__all__,
     "AbstractResource",
+    "BaseRequest",
+    "ContentCoding",
+    "FileField",
+    "Request",
+    "Response",
+    "StreamResponse",
+    "json_response",
     "AbstractRoute",
     "AppRunner",
     "BaseRunner",
