@@ -7,6 +7,7 @@ import pytest
 from treadle.client import CookieJar
 
 from ._jar_support import Clock
+from ._uvicorn_server import asgi_url  # noqa: F401  (fixture of the session tests)
 from .proxy_fixture import http_proxy, http_proxy_auth  # noqa: F401  (real proxy.py)
 
 

@@ -240,7 +240,7 @@ class ClientRequest:
         if headers:
             items = headers.items() if isinstance(headers, Mapping) else headers
             for name, value in items:
-                if name in result and name == HOST:
+                if name.lower() == "host":
                     result[name] = value
                 else:
                     result.add(name, value)

@@ -1,0 +1,271 @@
+"""What happens to one ``session.request()``: middlewares, sending, retries, redirects.
+
+Kept apart from ``_session.py`` (options and the public surface) so the per-request path
+reads top to bottom. Per-request options travel on the ``ClientRequest`` itself
+(``_RequestOptions``), so the innermost handler that middlewares call is a bound method
+and no closure is built per request.
+
+Timeouts: ``ClientTimeout.total`` is one deadline (``backend.fail_at``) over connecting,
+sending and reading the head, and a timer over the rest of the body (armed by the
+response); ``connect``/``sock_connect``/``sock_read`` are applied by the connector and
+its exchange.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from multidict import CIMultiDict, istr
+from yarl import URL
+
+from ..backends import get_backend
+from ..message import BytesPayload
+from ..protocol import Limits
+from ._exceptions import (
+    ClientConnectionResetError,
+    ClientOSError,
+    ConnectionTimeoutError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlRedirectClientError,
+    ServerDisconnectedError,
+    ServerTimeoutError,
+    TooManyRedirects,
+)
+from ._request import AUTHORIZATION, COOKIE, IDEMPOTENT_METHODS, PROXY_AUTHORIZATION, ClientRequest
+from ._response import ClientResponse
+from ._timeout import ClientTimeout
+
+if TYPE_CHECKING:
+    from ._interfaces import Exchange
+    from ._session import ClientSession
+
+__all__ = ["ClientHandlerType", "ClientMiddlewareType", "RequestOptions", "send_request"]
+
+ClientHandlerType = Callable[[ClientRequest], Awaitable[ClientResponse]]
+ClientMiddlewareType = Callable[[ClientRequest, ClientHandlerType], Awaitable[ClientResponse]]
+
+# RFC 9110 15.4: the statuses that redirect with a Location.
+REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+# Dropped when a redirect leaves the origin the credentials were meant for.
+_CREDENTIAL_HEADERS: Final = (AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION)
+_BODY_HEADERS: Final = (
+    istr("Content-Length"),
+    istr("Content-Type"),
+    istr("Content-Encoding"),
+    istr("Transfer-Encoding"),
+)
+_HTTP_SCHEMES: Final = frozenset({"http", "https"})
+_STALE_ERRORS: Final = (ServerDisconnectedError, ClientConnectionResetError, ClientOSError)
+
+
+class RequestOptions:
+    """Per-request settings the innermost handler needs (one object per request)."""
+
+    __slots__ = (
+        "auto_decompress",
+        "connecting",
+        "deadline",
+        "limits",
+        "max_decompressed_size",
+        "read_bufsize",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        timeout: ClientTimeout,
+        deadline: float | None,
+        auto_decompress: bool,
+        max_decompressed_size: int | None,
+        read_bufsize: int,
+        limits: Limits,
+    ) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.auto_decompress = auto_decompress
+        self.max_decompressed_size = max_decompressed_size
+        self.read_bufsize = read_bufsize
+        self.limits = limits
+        self.connecting = False  # which timeout error a total-deadline expiry becomes
+
+
+def build_middleware_chain(
+    handler: ClientHandlerType, middlewares: Sequence[ClientMiddlewareType]
+) -> ClientHandlerType:
+    """``handler`` wrapped by ``middlewares``, the first one outermost (aiohttp 3.12)."""
+    for middleware in reversed(middlewares):
+        handler = _bind(middleware, handler)
+    return handler
+
+
+def _bind(middleware: ClientMiddlewareType, handler: ClientHandlerType) -> ClientHandlerType:
+    async def call(request: ClientRequest) -> ClientResponse:
+        return await middleware(request, handler)
+
+    return call
+
+
+def _resendable(request: ClientRequest) -> bool:
+    """Whether the body can go out a second time (a stale-connection retry)."""
+    body = request.body
+    return not body or isinstance(body, BytesPayload)
+
+
+async def send_request(session: ClientSession, request: ClientRequest) -> ClientResponse:
+    """The innermost handler: connection, head and body out, response head in.
+
+    An idempotent request whose *reused* connection turns out to be dead before any
+    byte of the response arrived (the server closed it while idle) is retried once on
+    another connection, as aiohttp does.
+    """
+    options: RequestOptions = request._options  # type: ignore[attr-defined]
+    head = request.build_head()  # ValueError on injection, before any I/O
+    connector = session._get_connector()
+    key = request.connection_key
+    retry = request.method in IDEMPOTENT_METHODS and _resendable(request)
+    while True:
+        options.connecting = True
+        exchange: Exchange = await connector.connect(
+            key,
+            traces=request.traces,
+            timeout=options.timeout,
+            read_bufsize=options.read_bufsize,
+            limits=options.limits,
+            proxy_auth=request.proxy_auth,
+            proxy_headers=request.proxy_headers,
+        )
+        options.connecting = False
+        try:
+            exchange.request_info = request.request_info  # type: ignore[attr-defined]
+            await request.send(exchange, head)
+            response = ClientResponse(
+                request.method,
+                request.url,
+                request_info=request.request_info,
+                traces=request.traces,
+                auto_decompress=options.auto_decompress,
+                max_decompressed_size=options.max_decompressed_size,
+                fallback_charset_resolver=session._resolve_charset,
+                original_url=request.original_url,
+            )
+            return await response.start(exchange, options.deadline)
+        except _STALE_ERRORS:
+            exchange.close()
+            if retry and exchange.reused:
+                retry = False
+                continue
+            raise
+        except BaseException:
+            exchange.close()
+            raise
+
+
+async def run_request(
+    session: ClientSession,
+    method: str,
+    url: URL,
+    *,
+    handler: ClientHandlerType,
+    request_kw: dict[str, Any],
+    cookies: Any,
+    options: RequestOptions,
+    allow_redirects: bool,
+    max_redirects: int,
+    requote_redirect_url: bool,
+) -> ClientResponse:
+    """Send, follow redirects (RFC 9110 15.4), store cookies; ``history`` on the result."""
+    history: list[ClientResponse] = []
+    traces = request_kw["traces"]
+    jar = session._cookie_jar
+    while True:
+        request_kw["cookies"] = (
+            _merge_cookies(jar.filter_cookies(url), cookies) if len(jar) else cookies
+        )
+        request = ClientRequest(method, url, **request_kw)
+        request._options = options  # type: ignore[attr-defined]
+        if traces:
+            for trace in traces:
+                await trace.send_request_start(method, url, request.headers)
+        response = await handler(request)
+        if response._raw_cookie_headers:
+            jar.update_cookies_from_headers(list(response._raw_cookie_headers), response.url)
+        if not allow_redirects or response.status not in REDIRECT_STATUSES:
+            break
+        location = response.headers.get("Location") or response.headers.get("URI")
+        if not location:
+            break
+        for trace in traces:
+            await trace.send_request_redirect(method, url, request.headers, response)
+        history.append(response)
+        if max_redirects and len(history) >= max_redirects:
+            response.close()
+            raise TooManyRedirects(history[0].request_info, tuple(history), status=response.status)
+        response.release()
+        status = response.status
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            # RFC 9110 15.4.4 (303) and 15.4.2/15.4.3's note: browsers turn POST into GET.
+            method = "GET"
+            request_kw["data"] = None
+            request_kw["chunked"] = None
+            request_kw["compress"] = None
+            request_kw["headers"] = _without(request_kw["headers"], _BODY_HEADERS)
+        new_url = _redirect_target(url, location, requote_redirect_url)
+        if new_url.origin() != url.origin():
+            # RFC 9110 15.4: credentials belong to the origin they were given for.
+            request_kw["auth"] = None
+            request_kw["headers"] = _without(request_kw["headers"], _CREDENTIAL_HEADERS)
+        url = new_url
+        request_kw["params"] = None
+    response._history = tuple(history)
+    return response
+
+
+def _redirect_target(url: URL, location: str, requote: bool) -> URL:
+    try:
+        target = URL(location, encoded=not requote)
+    except ValueError as exc:
+        raise InvalidUrlRedirectClientError(
+            location, "Server attempted redirecting to an invalid URL"
+        ) from exc
+    scheme = target.scheme
+    if scheme and scheme not in _HTTP_SCHEMES:
+        raise NonHttpUrlRedirectClientError(location)
+    if not target.is_absolute():
+        target = url.join(target)
+    elif not target.raw_host:
+        raise InvalidUrlRedirectClientError(
+            location, "Server attempted redirecting to an invalid URL"
+        )
+    if not target.raw_fragment and url.raw_fragment:
+        target = target.with_fragment(url.raw_fragment)  # RFC 9110 10.2.2
+    return target
+
+
+def _without(headers: Any, names: tuple[istr, ...]) -> CIMultiDict[str] | None:
+    if not headers:
+        return headers  # type: ignore[no-any-return]
+    result: CIMultiDict[str] = CIMultiDict(headers)
+    for name in names:
+        result.popall(name, None)
+    return result
+
+
+def _merge_cookies(from_jar: Any, given: Any) -> Any:
+    if not given:
+        return from_jar
+    merged = list(from_jar.items())
+    merged.extend(given.items() if hasattr(given, "items") else given)
+    return merged
+
+
+def timeout_error(exc: BaseException, url: URL, connecting: bool) -> BaseException:
+    """The aiohttp-shaped error for a ``ClientTimeout.total`` expiry."""
+    if connecting:
+        return ConnectionTimeoutError(f"Connection timeout to host {url}")
+    return ServerTimeoutError(f"Timeout on request to {url}")
+
+
+def deadline_for(timeout: ClientTimeout) -> float | None:
+    total = timeout.total
+    return get_backend().current_time() + total if total else None
