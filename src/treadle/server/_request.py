@@ -658,7 +658,7 @@ class Request(BaseRequest):
         match_info = self._match_info
         if match_info is None:
             return
-        for app in match_info.apps:
+        for app in match_info._apps:
             signal = getattr(app, "on_response_prepare", None)
             if signal:
                 await signal.send(self, response)

@@ -51,6 +51,19 @@ _CONTENT_LENGTH: Final = "Content-Length"
 _TRANSFER_ENCODING: Final = "Transfer-Encoding"
 _CONTENT_ENCODING: Final = "Content-Encoding"
 
+_HAS_TYPE: Final = 1
+_HAS_DATE: Final = 2
+_HAS_SERVER: Final = 4
+_HAS_CONNECTION: Final = 8
+_WIRE_FLAGS: Final = {
+    "content-type": _HAS_TYPE,
+    "date": _HAS_DATE,
+    "server": _HAS_SERVER,
+    "connection": _HAS_CONNECTION,
+}
+_WIRE_FLAGS.update({name.title(): bit for name, bit in list(_WIRE_FLAGS.items())})
+_WIRE_FLAG_LENGTHS: Final = frozenset(len(name) for name in _WIRE_FLAGS)
+
 _date_second: str = ""
 _date_field: tuple[bytes, bytes] = (b"Date", b"")
 
@@ -398,23 +411,37 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         self._encoder = ContentEncoder(coding.value)
 
     def _wire_headers(self, extra_length: int | None = None) -> RawHeaders:
-        """The head as bytes pairs, plus the fields added on the wire only."""
-        raw: RawHeaders = [
-            (name.encode("utf-8"), value.encode("utf-8")) for name, value in self._headers.items()
-        ]
-        headers = self._headers
-        for value in self._cookie_fields():
-            raw.append((b"Set-Cookie", value.encode("utf-8")))
+        """The head as bytes pairs, plus the fields added on the wire only.
+
+        One pass over ``headers`` both encodes them and notes which of the fields we
+        would add are already there (cheaper than a lookup per field).
+        """
+        raw: RawHeaders = []
+        append = raw.append
+        seen = 0
+        flags = _WIRE_FLAGS
+        lengths = _WIRE_FLAG_LENGTHS
+        for name, value in self._headers.items():
+            append((name.encode("utf-8"), value.encode("utf-8")))
+            bit = flags.get(name)
+            if bit is None:
+                if len(name) not in lengths:
+                    continue
+                bit = flags.get(name.lower(), 0)
+            seen |= bit
+        if self._cookies:
+            for cookie in self._cookie_fields():
+                append((b"Set-Cookie", cookie.encode("utf-8")))
         if extra_length is not None:
-            raw.append((b"Content-Length", b"%d" % extra_length))
-        if not self._must_be_empty_body and _CONTENT_TYPE not in headers:
-            raw.append((b"Content-Type", b"application/octet-stream"))
-        if "Date" not in headers:
-            raw.append(_date_header())
-        if "Server" not in headers:
-            raw.append(_SERVER_FIELD)
-        if self._keep_alive is False and "Connection" not in headers:
-            raw.append((b"Connection", b"close"))
+            append((b"Content-Length", b"%d" % extra_length))
+        if not seen & _HAS_TYPE and not self._must_be_empty_body:
+            append((b"Content-Type", b"application/octet-stream"))
+        if not seen & _HAS_DATE:
+            append(_date_header())
+        if not seen & _HAS_SERVER:
+            append(_SERVER_FIELD)
+        if self._keep_alive is False and not seen & _HAS_CONNECTION:
+            append((b"Connection", b"close"))
         return raw
 
     async def _send_head(self, writer: ResponseWriter, request: BaseRequest) -> None:
