@@ -7,7 +7,21 @@ what exists of the client layer and the message building blocks both sides share
 
 from __future__ import annotations
 
-from .client import AbstractCookieJar, CookieJar, DummyCookieJar
+from .client import (
+    AbstractCookieJar,
+    ClientHandlerType,
+    ClientMiddlewareType,
+    ClientRequest,
+    ClientResponse,
+    ClientSession,
+    ContentDisposition,
+    CookieJar,
+    DummyCookieJar,
+    HttpVersion,
+    HttpVersion10,
+    HttpVersion11,
+    request,
+)
 from .message import (
     EMPTY_PAYLOAD,
     AsyncIterablePayload,
@@ -36,6 +50,16 @@ __all__ = [
     "EMPTY_PAYLOAD",
     "AbstractCookieJar",
     "AsyncIterablePayload",
+    "ClientHandlerType",
+    "ClientMiddlewareType",
+    "ClientRequest",
+    "ClientResponse",
+    "ClientSession",
+    "ContentDisposition",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "request",
     "BodyPartReader",
     "BufferedReaderPayload",
     "BytesIOPayload",
