@@ -222,13 +222,17 @@ class BaseConnector:
         pool = self._pool
         if not pool.try_acquire(key):
             await self._wait_for_slot(key, traces, backend)
-        conn: PooledConnection | None = None
-        try:
-            conn = self._take_idle(key, backend)
-            if conn is not None:
+        conn = self._take_idle(key, backend)
+        if conn is not None:
+            try:
                 for trace in traces:
                     await trace.send_connection_reuseconn()
-                return conn
+            except BaseException:
+                # Untouched: back to the pool (freeing the slot) rather than closed.
+                self._release(conn, conn.usable)
+                raise
+            return conn
+        try:
             self._make_room()
             for trace in traces:
                 await trace.send_connection_create_start()
