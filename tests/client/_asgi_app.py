@@ -42,7 +42,11 @@ async def _send(
     headers: list[tuple[bytes, bytes]] | None = None,
     content_type: bytes = b"text/plain; charset=utf-8",
 ) -> None:
-    all_headers = [(b"content-type", content_type), *(headers or [])]
+    all_headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": all_headers})
     await send({"type": "http.response.body", "body": body})
 
