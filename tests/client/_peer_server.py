@@ -116,11 +116,11 @@ class PeerHandler:
 
 
 @asynccontextmanager
-async def peer_server(respond: Responder = ok) -> AsyncIterator[PeerServer]:
+async def peer_server(respond: Responder = ok, ssl: Any = None) -> AsyncIterator[PeerServer]:
     backend = get_backend()
     async with backend.task_group() as group:
         server = PeerServer(respond, group)
-        listener = await backend.serve_tcp(server.factory, "127.0.0.1", 0)
+        listener = await backend.serve_tcp(server.factory, "127.0.0.1", 0, ssl=ssl)
         server.port = listener.addresses[0][1]
         try:
             yield server

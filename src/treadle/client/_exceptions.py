@@ -207,7 +207,7 @@ class ClientConnectorError(ClientOSError):
 
     def __str__(self) -> str:
         ssl_text = "default" if self.ssl is True else self.ssl
-        cause = self.strerror if self.strerror is not None else str(self._os_error)
+        cause = self.strerror or str(self._os_error) or type(self._os_error).__name__
         return f"Cannot connect to host {self.host}:{self.port} ssl:{ssl_text} [{cause}]"
 
     # OSError.__reduce__ rebuilds from (errno, strerror), which __init__ does not take.
@@ -235,7 +235,7 @@ class UnixClientConnectorError(ClientConnectorError):
 
     def __str__(self) -> str:
         ssl_text = "default" if self.ssl is True else self.ssl
-        cause = self.strerror if self.strerror is not None else str(self.os_error)
+        cause = self.strerror or str(self.os_error) or type(self.os_error).__name__
         return f"Cannot connect to unix socket {self.path} ssl:{ssl_text} [{cause}]"
 
 
