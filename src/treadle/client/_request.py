@@ -220,6 +220,10 @@ class ClientRequest:
             self.headers[AUTHORIZATION] = basic_auth_header(url.user or "", url.password or "")
         elif auth is not None:
             self.update_auth(auth)
+        if proxy is not None and proxy_auth is not None and not self.is_ssl():
+            # RFC 9110 11.7.2: to a forward proxy, credentials go on each request (an
+            # https request carries them on its CONNECT instead).
+            self.headers[PROXY_AUTHORIZATION] = proxy_auth.encode()
         if data is not None and compress:
             self._set_compress(compress)
         self.update_body_from_data(data)

@@ -368,9 +368,6 @@ class ClientSession:
 
             proxy_auth = BasicAuth.from_url(proxy_url)
             proxy_url = proxy_url.with_user(None)
-        if proxy_auth is not None and proxy_url is not None and url.scheme == "http":
-            all_headers = CIMultiDict(all_headers or ())
-            all_headers["Proxy-Authorization"] = proxy_auth.encode()
 
         timeout_value = _to_timeout(timeout, self._timeout)
         options = RequestOptions(

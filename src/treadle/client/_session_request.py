@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict
 from yarl import URL
 
 from ..backends import get_backend
@@ -26,13 +26,17 @@ from ._exceptions import (
     ClientConnectionResetError,
     ClientOSError,
     ConnectionTimeoutError,
-    InvalidUrlRedirectClientError,
-    NonHttpUrlRedirectClientError,
     ServerDisconnectedError,
     ServerTimeoutError,
     TooManyRedirects,
 )
-from ._request import AUTHORIZATION, COOKIE, IDEMPOTENT_METHODS, PROXY_AUTHORIZATION, ClientRequest
+from ._redirects import (
+    REDIRECT_STATUSES,
+    apply_redirect_headers,
+    plan_redirect,
+    redirect_location,
+)
+from ._request import IDEMPOTENT_METHODS, ClientRequest
 from ._response import ClientResponse
 from ._timeout import ClientTimeout
 
@@ -45,17 +49,6 @@ __all__ = ["ClientHandlerType", "ClientMiddlewareType", "RequestOptions", "send_
 ClientHandlerType = Callable[[ClientRequest], Awaitable[ClientResponse]]
 ClientMiddlewareType = Callable[[ClientRequest, ClientHandlerType], Awaitable[ClientResponse]]
 
-# RFC 9110 15.4: the statuses that redirect with a Location.
-REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
-# Dropped when a redirect leaves the origin the credentials were meant for.
-_CREDENTIAL_HEADERS: Final = (AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION)
-_BODY_HEADERS: Final = (
-    istr("Content-Length"),
-    istr("Content-Type"),
-    istr("Content-Encoding"),
-    istr("Transfer-Encoding"),
-)
-_HTTP_SCHEMES: Final = frozenset({"http", "https"})
 _STALE_ERRORS: Final = (ServerDisconnectedError, ClientConnectionResetError, ClientOSError)
 
 
@@ -192,8 +185,8 @@ async def run_request(
             jar.update_cookies_from_headers(list(response._raw_cookie_headers), response.url)
         if not allow_redirects or response.status not in REDIRECT_STATUSES:
             break
-        location = response.headers.get("Location") or response.headers.get("URI")
-        if not location:
+        location = redirect_location(response.headers)
+        if location is None:
             break
         for trace in traces:
             await trace.send_request_redirect(method, url, request.headers, response)
@@ -202,53 +195,25 @@ async def run_request(
             response.close()
             raise TooManyRedirects(history[0].request_info, tuple(history), status=response.status)
         response.release()
-        status = response.status
-        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
-            # RFC 9110 15.4.4 (303) and 15.4.2/15.4.3's note: browsers turn POST into GET.
-            method = "GET"
+        plan = plan_redirect(
+            response.status, location, url, method, requote_redirect_url=requote_redirect_url
+        )
+        if plan.drop_body or plan.cross_origin:
+            headers: CIMultiDict[str] = CIMultiDict(request_kw["headers"] or ())
+            apply_redirect_headers(headers, plan)
+            request_kw["headers"] = headers
+        if plan.drop_body:
             request_kw["data"] = None
             request_kw["chunked"] = None
             request_kw["compress"] = None
-            request_kw["headers"] = _without(request_kw["headers"], _BODY_HEADERS)
-        new_url = _redirect_target(url, location, requote_redirect_url)
-        if new_url.origin() != url.origin():
-            # RFC 9110 15.4: credentials belong to the origin they were given for.
-            request_kw["auth"] = None
-            request_kw["headers"] = _without(request_kw["headers"], _CREDENTIAL_HEADERS)
-        url = new_url
+            request_kw["expect100"] = False
+        if plan.cross_origin:
+            request_kw["auth"] = None  # credentials belong to the origin they were given for
+        method = plan.method
+        url = plan.url
         request_kw["params"] = None
     response._history = tuple(history)
     return response
-
-
-def _redirect_target(url: URL, location: str, requote: bool) -> URL:
-    try:
-        target = URL(location, encoded=not requote)
-    except ValueError as exc:
-        raise InvalidUrlRedirectClientError(
-            location, "Server attempted redirecting to an invalid URL"
-        ) from exc
-    scheme = target.scheme
-    if scheme and scheme not in _HTTP_SCHEMES:
-        raise NonHttpUrlRedirectClientError(location)
-    if not target.is_absolute():
-        target = url.join(target)
-    elif not target.raw_host:
-        raise InvalidUrlRedirectClientError(
-            location, "Server attempted redirecting to an invalid URL"
-        )
-    if not target.raw_fragment and url.raw_fragment:
-        target = target.with_fragment(url.raw_fragment)  # RFC 9110 10.2.2
-    return target
-
-
-def _without(headers: Any, names: tuple[istr, ...]) -> CIMultiDict[str] | None:
-    if not headers:
-        return headers  # type: ignore[no-any-return]
-    result: CIMultiDict[str] = CIMultiDict(headers)
-    for name in names:
-        result.popall(name, None)
-    return result
 
 
 def _merge_cookies(from_jar: Any, given: Any) -> Any:
