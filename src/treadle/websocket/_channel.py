@@ -161,7 +161,8 @@ class WebSocketChannel:
                 elif kind is Close:
                     self._on_close(event)  # type: ignore[arg-type]
                 elif kind is ConnectionClosed:
-                    self._on_lost(None)
+                    self._on_lost(None)  # EOF without a Close: 1006
+                    self._close_transport()
                     break
                 else:
                     break  # NEED_DATA
