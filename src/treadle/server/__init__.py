@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from . import _exceptions, _hdrs, _routedef
 from ._abc import AbstractView, Handler, RequestLike, SubApplication, SubAppRouter
+from ._accesslog import AbstractAccessLogger, AccessLogger
+from ._app import Application
+from ._app_support import AppKey, CleanupError
 from ._exceptions import *  # noqa: F403 -- the whole family, listed in _exceptions.__all__
+from ._handler import RequestHandler
 from ._hdrs import *  # noqa: F403
 from ._matchinfo import (
     AbstractRoute,
@@ -19,6 +23,7 @@ from ._matchinfo import (
     SystemRoute,
     UrlMappingMatchInfo,
 )
+from ._middlewares import middleware, normalize_path_middleware
 from ._request import BaseRequest, FileField, Request
 from ._resources import AbstractResource, DynamicResource, PlainResource, PrefixResource, Resource
 from ._response import ContentCoding, Response, StreamResponse, json_response
@@ -37,12 +42,25 @@ from ._subapps import (
     domain_rule,
 )
 from ._view import View
+from ._web_server import Server
+from ._writer import HTTPWriter, Upgraded
 
 __all__ = [
     *_exceptions.__all__,
     *_hdrs.__all__,
     *_routedef.__all__,
+    "AbstractAccessLogger",
     "AbstractResource",
+    "AccessLogger",
+    "AppKey",
+    "Application",
+    "CleanupError",
+    "HTTPWriter",
+    "RequestHandler",
+    "Server",
+    "Upgraded",
+    "middleware",
+    "normalize_path_middleware",
     "BaseRequest",
     "ContentCoding",
     "FileField",
