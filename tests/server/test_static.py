@@ -229,8 +229,10 @@ async def test_handler_hands_the_target_to_the_responder(tree: Path) -> None:
         await bad.handler(FakeRequest(bad))
 
 
-async def test_handler_without_responder_is_a_clear_error(static: Any) -> None:
+async def test_handler_without_responder_serves_a_file_response(static: Any) -> None:
+    from treadle.server._file_response import FileResponse
+
     router, _ = static
     info = router.resolve("GET", "/static/file.txt")
-    with pytest.raises(RuntimeError, match="responder"):
-        await info.handler(FakeRequest(info))
+    response = await info.handler(FakeRequest(info))
+    assert isinstance(response, FileResponse)

@@ -1,12 +1,13 @@
 """Static files: map a request path under a prefix to a file inside one directory.
 
 Only the *resolution* lives here; reading and sending the file (``FileResponse``,
-Range, conditional requests) and rendering directory listings are the server layer's
-job, plugged in as a ``responder``. Resolution refuses anything that could leave the
-root: absolute paths and drive letters (403), ``..`` segments, backslashes, NUL bytes,
-and, unless ``follow_symlinks``, symlinks whose target is outside the root (404).
-Percent-encoded forms (``%2e%2e``, ``%2f``, ``%5c``, ``%00``) are decoded before these
-checks, so they are refused the same way.
+Range, conditional requests) and rendering directory listings are done by a
+``responder``: ``_file_response.static_responder`` unless another one is given.
+Resolution refuses anything that could leave the root: absolute paths and drive
+letters (403), ``..`` segments, backslashes, NUL bytes, and, unless
+``follow_symlinks``, symlinks whose target is outside the root (404). Percent-encoded
+forms (``%2e%2e``, ``%2f``, ``%5c``, ``%00``) are decoded before these checks, so they
+are refused the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from yarl import URL
 
 from ._abc import ExpectHandler
 from ._exceptions import HTTPForbidden, HTTPNotFound
+from ._file_response import static_responder
 from ._hdrs import METH_GET, METH_HEAD, METH_OPTIONS
 from ._matchinfo import AbstractRoute, ResourceRoute, UrlMappingMatchInfo
 from ._quoting import decode_value, quote
@@ -148,9 +150,8 @@ class StaticResource(PrefixResource):
 
     async def _handle(self, request: Any) -> Any:
         target = self.locate(request.match_info["filename"])
-        if self._responder is None:
-            raise RuntimeError("StaticResource has no responder: the server layer sets one")
-        return await self._responder(request, target)
+        responder = self._responder or static_responder
+        return await responder(request, target)
 
     def url_for(  # type: ignore[override]
         self, *, filename: str | Path, append_version: bool | None = None
