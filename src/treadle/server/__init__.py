@@ -14,6 +14,7 @@ from ._accesslog import AbstractAccessLogger, AccessLogger
 from ._app import Application
 from ._app_support import AppKey, CleanupError
 from ._exceptions import *  # noqa: F403 -- the whole family, listed in _exceptions.__all__
+from ._file_response import FileResponse
 from ._handler import RequestHandler
 from ._hdrs import *  # noqa: F403
 from ._matchinfo import (
@@ -64,6 +65,7 @@ __all__ = [
     "BaseRequest",
     "ContentCoding",
     "FileField",
+    "FileResponse",
     "Request",
     "Response",
     "StreamResponse",
