@@ -14,6 +14,7 @@ CHECKED = [
     "docs/server-routing.md",
     "docs/client-cookies.md",
     "docs/message.md",
+    "docs/websocket.md",
     "docs/testing.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
