@@ -21,8 +21,10 @@ from yarl import URL
 from ..backends import get_backend
 from ..message import DEFAULT_MAX_DECOMPRESSED_SIZE, JsonPayload
 from ..protocol import Limits
+from ._auth import BasicAuth
 from ._connector import BaseConnector, TCPConnector
 from ._cookiejar import AbstractCookieJar, CookieJar
+from ._env import netrc_auth, proxy_for_url
 from ._exceptions import ClientError, ClientOSError, InvalidUrlClientError
 from ._request import HttpVersion, HttpVersion11, check_method
 from ._response import ClientResponse, FallbackCharsetResolver, _utf8_fallback
@@ -363,11 +365,18 @@ class ClientSession:
             if proxy_auth is None:
                 proxy_auth = self._default_proxy_auth
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
-        if proxy_url is not None and proxy_auth is None and (proxy_url.raw_user):
-            from ._auth import BasicAuth
-
+        if proxy_url is not None and proxy_auth is None and proxy_url.raw_user:
             proxy_auth = BasicAuth.from_url(proxy_url)
             proxy_url = proxy_url.with_user(None)
+        if self._trust_env:
+            # aiohttp's trust_env: HTTP(S)_PROXY/NO_PROXY and .netrc credentials
+            if proxy_url is None:
+                info = proxy_for_url(url)
+                if info is not None:
+                    proxy_url = info.proxy
+                    proxy_auth = proxy_auth if proxy_auth is not None else info.proxy_auth
+            if auth is None and not url.raw_user and url.raw_host:
+                auth = netrc_auth(url.raw_host)
 
         timeout_value = _to_timeout(timeout, self._timeout)
         options = RequestOptions(
