@@ -6,6 +6,7 @@ import pytest
 
 from treadle.client import CookieJar
 
+from ._auth_proxy_server import auth_app_tls, auth_app_url  # noqa: F401  (uvicorn)
 from ._jar_support import Clock
 from ._uvicorn_server import asgi_url  # noqa: F401  (fixture of the session tests)
 from .proxy_fixture import http_proxy, http_proxy_auth  # noqa: F401  (real proxy.py)
