@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from ._auth import BasicAuth, DigestAuthMiddleware
 from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
 from ._request import ClientRequest, HttpVersion, HttpVersion10, HttpVersion11
 from ._response import ClientResponse, ContentDisposition
 from ._session import ClientSession, request
 from ._session_request import ClientHandlerType, ClientMiddlewareType
+from ._tracing import (
+    TraceConfig,
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    TraceDnsCacheHitParams,
+    TraceDnsCacheMissParams,
+    TraceDnsResolveHostEndParams,
+    TraceDnsResolveHostStartParams,
+    TraceRequestChunkSentParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceResponseChunkReceivedParams,
+)
 
 __all__ = [
     "AbstractCookieJar",
+    "BasicAuth",
     "ClientHandlerType",
     "ClientMiddlewareType",
     "ClientRequest",
@@ -17,9 +38,27 @@ __all__ = [
     "ClientSession",
     "ContentDisposition",
     "CookieJar",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "request",
 ]
