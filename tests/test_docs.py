@@ -12,6 +12,7 @@ CHECKED = [
     "README.md",
     "docs/protocol.md",
     "docs/server-routing.md",
+    "docs/server.md",
     "docs/client-cookies.md",
     "docs/message.md",
     "docs/websocket.md",
