@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["protocol_cycle", "backends_pingpong", "client_get"]
+BENCHMARKS = ["protocol_cycle", "backends_pingpong", "client_get", "server_wrk"]
 
 
 def main() -> None:
