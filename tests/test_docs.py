@@ -14,6 +14,7 @@ CHECKED = [
     "docs/server-routing.md",
     "docs/server.md",
     "docs/client-cookies.md",
+    "docs/client-advanced.md",
     "docs/message.md",
     "docs/websocket.md",
     "docs/testing.md",
