@@ -36,6 +36,7 @@ from ._sockets import (
     make_tcp_listeners,
     make_unix_listener,
 )
+from ._tls_layer import start_tls
 
 __all__ = ["DEFAULT_RESOLVER", "SocketBackend", "open_tcp_listeners", "open_tcp_socket"]
 
@@ -299,6 +300,24 @@ class SocketBackend(Generic[ConnT, ListenerT]):
             sock.close()
             raise
         return await self._start_client(sock, handler, ssl, server_hostname, verify_peer)
+
+    async def start_tls(
+        self,
+        conn: Connection,
+        ssl: _ssl.SSLContext,
+        *,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        verify_peer: PeerVerifier | None = None,
+    ) -> Connection:
+        return await start_tls(
+            cast(Backend, self),
+            conn,
+            ssl,
+            server_side=server_side,
+            server_hostname=server_hostname,
+            verify_peer=verify_peer,
+        )
 
     async def serve_tcp(
         self,

@@ -362,6 +362,24 @@ class Backend(Protocol):
     async def sendfile(
         self, conn: Connection, file: IO[bytes], offset: int = 0, count: int | None = None
     ) -> int: ...
+    async def start_tls(
+        self,
+        conn: Connection,
+        ssl: _ssl.SSLContext,
+        *,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        verify_peer: PeerVerifier | None = None,
+    ) -> Connection:
+        """TLS over the established ``conn`` (after a proxy's CONNECT, or STARTTLS).
+
+        Returns the TLS connection: write to it from then on; ``conn``'s handler keeps
+        getting callbacks, with decrypted data, after a second ``connection_made`` with
+        the TLS connection. ``conn`` is aborted if the handshake or ``verify_peer`` fails
+        (or is cancelled).
+        """
+        ...
+
     def open_signal_receiver(
         self, *signals: int
     ) -> AbstractAsyncContextManager[AsyncIterator[int]]:
