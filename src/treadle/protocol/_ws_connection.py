@@ -149,15 +149,51 @@ class WebSocketConnection:
             self._engine.receive_data(data)
 
     def events(self) -> Iterator[Event]:
-        """Every event available now (stops at ``NEED_DATA``; raises like next_event)."""
+        """Every event available now (stops at ``NEED_DATA``; raises like next_event).
+
+        Whole single-frame messages take an inlined copy of ``next_event``'s hot path;
+        everything else goes through ``next_event``.
+        """
+        next_frame = self._engine.next_frame
+        max_size = self._max_size
         while True:
-            event = self.next_event()
-            if event is NEED_DATA:
+            if self._error is not None or self._msg_opcode or self._state is _CLOSED:
+                slow = self.next_event()
+                if slow is NEED_DATA:
+                    return
+                assert isinstance(slow, Event)
+                yield slow
+                if type(slow) is ConnectionClosed:
+                    return
+                continue
+            try:
+                frame = next_frame()
+            except WebSocketProtocolError as exc:
+                raise self._fail(exc) from None
+            if frame is None:
+                if self._eof:
+                    self._state = _CLOSED
+                    yield ConnectionClosed()
                 return
-            assert isinstance(event, Event)
-            yield event
-            if type(event) is ConnectionClosed:
-                return
+            opcode, payload, fin, rsv1 = frame
+            if fin and not rsv1 and 0 < opcode < 3:
+                if max_size and len(payload) > max_size:
+                    raise self._fail(self._too_big(len(payload)))
+                if opcode == 1:
+                    try:
+                        text = payload.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise self._fail(self._bad_text(exc)) from None
+                    yield TextMessage(text)
+                else:
+                    yield BytesMessage(payload)
+                continue
+            try:
+                event = self._frame(opcode, payload, fin, rsv1)
+            except WebSocketProtocolError as exc:
+                raise self._fail(exc) from None
+            if event is not None:
+                yield event
 
     def next_event(self) -> Event | Sentinel:
         """The next event, ``NEED_DATA``, or ``ConnectionClosed()`` after EOF.

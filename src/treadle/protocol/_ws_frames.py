@@ -54,12 +54,13 @@ def _fail(message: str, code: int = CloseCode.PROTOCOL_ERROR) -> WebSocketProtoc
 class FastFrameEngine(FrameEngine):
     """Pure-Python frame parsing with whole-payload unmasking (see ``_ws_mask``)."""
 
-    __slots__ = ("_allow_rsv1", "_buf", "_client", "_pos", "max_frame_size")
+    __slots__ = ("_allow_rsv1", "_buf", "_client", "_max_frame_size", "_pos", "_small_ok")
 
     def __init__(self, *, client: bool, allow_rsv1: bool = False, max_frame_size: int = 0) -> None:
         self._client = client
         self._allow_rsv1 = allow_rsv1
-        self.max_frame_size = max_frame_size
+        self._max_frame_size = max_frame_size
+        self._small_ok = not max_frame_size or max_frame_size > 125
         self._buf: bytes | bytearray = b""
         self._pos = 0
 
@@ -84,6 +85,28 @@ class FastFrameEngine(FrameEngine):
             return None
         b0 = buf[pos]
         b1 = buf[pos + 1]
+        if (b0 == 0x81 or b0 == 0x82) and (b1 & 0x7F) < 126 and self._small_ok:
+            # The hot path: a whole small text/binary message, correctly (un)masked.
+            if self._client:
+                if b1 < 126:
+                    end = pos + 2 + b1
+                    if len(buf) >= end:
+                        self._pos = end
+                        if type(buf) is bytes:
+                            return b0 & 0x0F, buf[pos + 2 : end], True, False
+                        return b0 & 0x0F, bytes(buf[pos + 2 : end]), True, False
+                    return None
+            elif b1 & 0x80:
+                end = pos + 6 + (b1 & 0x7F)
+                if len(buf) >= end:
+                    self._pos = end
+                    return (
+                        b0 & 0x0F,
+                        apply_mask(buf[pos + 6 : end], buf[pos + 2 : pos + 6]),
+                        True,
+                        False,
+                    )
+                return None
         opcode = b0 & 0x0F
         if opcode not in _VALID:
             raise _fail(f"invalid opcode {opcode:#x}")
@@ -112,9 +135,9 @@ class FastFrameEngine(FrameEngine):
                 raise _fail("8-byte payload length with the top bit set")
         if b0 & 0x70 and (b0 & 0x30 or not self._allow_rsv1):
             raise _fail("reserved bits set without an extension that uses them")
-        if self.max_frame_size and length > self.max_frame_size:
+        if self._max_frame_size and length > self._max_frame_size:
             raise _fail(
-                f"frame of {length} bytes over the limit of {self.max_frame_size}",
+                f"frame of {length} bytes over the limit of {self._max_frame_size}",
                 CloseCode.MESSAGE_TOO_BIG,
             )
         if b1 & 0x80:

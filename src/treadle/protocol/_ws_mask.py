@@ -18,7 +18,7 @@ _SMALL = 2048
 _TABLES = [bytes(a ^ b for a in range(256)) for b in range(256)]
 
 
-def python_mask(data: bytes | bytearray | memoryview, mask: bytes) -> bytes:
+def python_mask(data: bytes | bytearray | memoryview, mask: bytes | bytearray) -> bytes:
     """``data`` XOR the repeated 4-byte ``mask``."""
     n = len(data)
     if n < _SMALL:
@@ -34,7 +34,7 @@ def python_mask(data: bytes | bytearray | memoryview, mask: bytes) -> bytes:
     return bytes(out)
 
 
-def _pick() -> tuple[Callable[[bytes | bytearray | memoryview, bytes], bytes], bool]:
+def _pick() -> tuple[Callable[[bytes | bytearray | memoryview, bytes | bytearray], bytes], bool]:
     if os.environ.get("TREADLE_WS_MASK", "").lower() == "python":
         return python_mask, False
     try:
