@@ -106,7 +106,7 @@ def parse_http_date(value: str | None) -> datetime | None:
 
 ETAG_ANY: Final = "*"
 # etagc = "!" / %x23-7E / obs-text
-_ETAGC = r"[!#-}\x80-\xff]+"
+_ETAGC = r"[!#-~\x80-\xff]+"
 _ETAGC_RE: Final = re.compile(_ETAGC)
 _ETAG_LIST_ITEM: Final = re.compile(rf'\s*(?:(W/)?"({_ETAGC})?"|(\*))\s*(?:,|$)')
 

@@ -193,7 +193,8 @@ def make_mocked_request(
     if closing and "Connection" not in head_headers:
         head_headers["Connection"] = "close"
     connection = ServerConnection()
-    connection.receive_data(_head_bytes(method, path, version, head_headers))
+    # Upper-cased: llhttp knows the standard methods only in their registered spelling.
+    connection.receive_data(_head_bytes(method.upper(), path, version, head_headers))
     event = connection.next_event()
     if not isinstance(event, RequestEvent):
         raise ValueError(f"the core did not accept this request head: {event!r}")
