@@ -547,7 +547,12 @@ class TCPConnector(BaseConnector):
         proxy_auth: Any,
     ) -> None:
         if key.proxy is not None:
-            raise ClientConnectionError("proxies are not supported yet")
+            from ._proxy import open_through_proxy
+
+            await open_through_proxy(
+                self, conn, key, traces, timeout, backend, proxy_headers, proxy_auth
+            )
+            return
         ssl_context, verifier = self._tls_for(key)
         await self._connect_tcp(
             conn,

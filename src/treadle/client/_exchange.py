@@ -65,6 +65,7 @@ class PooledConnection:
         "_continue",
         "_head",
         "_head_error",
+        "_limits",
         "_on_idle_lost",
         "_on_release",
         "_peer_eof",
@@ -98,6 +99,7 @@ class PooledConnection:
         self.key = key
         self._on_release = on_release
         self._on_idle_lost = on_idle_lost
+        self._limits = limits
         self.proto = ClientConnection(limits=limits)
         self.conn: Connection | None = None
         self.requests = 0  # exchanges started on this connection
@@ -425,6 +427,17 @@ class PooledConnection:
             if self.conn is not None:
                 self.conn.close() if self._body_done else self.conn.abort()
         self._on_release(self, reusable)
+
+    def tunnel_ready(self) -> None:
+        """A CONNECT tunnel now carries TLS (``self.conn``): start HTTP afresh on it."""
+        self.proto = ClientConnection(limits=self._limits)
+        self.requests = 0
+        self._request = None
+        self._reader = None
+        self._head = None
+        self._body_done = False
+        if self._timer is not None:
+            self._timer.cancel()
 
     def detach(self) -> tuple[Connection, bytes, bool]:
         if not self.proto.switched or self.conn is None or self.lost:
