@@ -266,3 +266,32 @@ async def test_force_coding(data_file: Path) -> None:
     response.enable_compression(ContentCoding.deflate)
     await response.prepare(request)
     assert parse(request.writer).headers["Content-Encoding"] == "deflate"
+
+
+async def test_precompressed_sibling(data_file: Path) -> None:
+    gz = data_file.with_name(data_file.name + ".gz")
+    gz.write_bytes(gzip.compress(CONTENT))
+    parsed = await _serve(data_file, {"Accept-Encoding": "gzip, deflate"})
+    assert parsed.headers["Content-Encoding"] == "gzip"
+    assert parsed.headers["Content-Type"] == "text/plain"  # of the original name
+    assert parsed.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(parsed.body) == CONTENT
+    etag = parsed.headers["ETag"]
+    assert (
+        await _serve(data_file, {"Accept-Encoding": "gzip", "If-None-Match": etag})
+    ).status == 304
+    plain = await _serve(data_file, {"Accept-Encoding": "gzip;q=0, br"})
+    assert "Content-Encoding" not in plain.headers and plain.body == CONTENT
+    assert plain.headers["ETag"] != etag
+    br = data_file.with_name(data_file.name + ".br")
+    br.write_bytes(b"pretend brotli")
+    assert (await _serve(data_file, {"Accept-Encoding": "*"})).headers["Content-Encoding"] == "br"
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="needs O_NOFOLLOW")
+async def test_precompressed_sibling_is_never_a_symlink(tmp_path: Path, data_file: Path) -> None:
+    secret = tmp_path / "secret.gz"
+    secret.write_bytes(gzip.compress(b"secret"))
+    data_file.with_name(data_file.name + ".gz").symlink_to(secret)
+    parsed = await _serve(data_file, {"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in parsed.headers and parsed.body == CONTENT

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["FileResponse"]
 
 _O_FLAGS: Final = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_O_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(slots=True)
@@ -43,12 +44,52 @@ class _Opened:
     mtime: float
     mtime_ns: int
     error: int = 0  # an HTTP status to answer with instead (403, 404)
+    encoding: str | None = None  # the coding of a precompressed sibling served instead
 
 
-def _open(path: Path) -> _Opened:
+# Precompressed siblings, most compact first: ``app.js.br``, ``app.js.gz``.
+_SIBLINGS: Final = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _accepts(accept_encoding: str, coding: str) -> bool:
+    """Whether ``Accept-Encoding`` allows ``coding`` (q > 0, named or by ``*``)."""
+    star = False
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.partition(";")
+        name = name.strip()
+        if name not in (coding, "*"):
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name == coding:
+            return quality > 0
+        star = quality > 0
+    return star
+
+
+def _open_best(path: Path, codings: tuple[str, ...]) -> _Opened:
+    """The first precompressed sibling the client accepts, else ``path`` itself."""
+    for coding, suffix in _SIBLINGS:
+        if coding in codings:
+            # Never through a symlink: add_static checked ``path`` against its root,
+            # not the sibling, which could otherwise lead outside it.
+            opened = _open(path.with_name(path.name + suffix), _O_FLAGS | _O_NOFOLLOW)
+            if opened.file is not None:
+                opened.encoding = coding
+                return opened
+    return _open(path)
+
+
+def _open(path: Path, flags: int = _O_FLAGS) -> _Opened:
     """Open ``path`` for reading if it is a regular file (runs in a worker thread)."""
     try:
-        fd = os.open(path, _O_FLAGS)
+        fd = os.open(path, flags)
     except (FileNotFoundError, NotADirectoryError):
         return _Opened(None, 0, 0.0, 0, 404)
     except PermissionError:
@@ -94,7 +135,11 @@ class FileResponse(StreamResponse):
     async def prepare(self, request: BaseRequest) -> ResponseWriter | None:
         if self.prepared:
             return await super().prepare(request)
-        opened = await get_backend().run_in_thread(_open, self._path)
+        codings: tuple[str, ...] = ()
+        if not self._compression and "Content-Encoding" not in self._headers:
+            accept = request.headers.get("Accept-Encoding", "")
+            codings = tuple(coding for coding, _ in _SIBLINGS if _accepts(accept, coding))
+        opened = await get_backend().run_in_thread(_open_best, self._path, codings)
         if opened.file is None:
             return await self._short(request, opened.error)
         file = opened.file
@@ -126,6 +171,8 @@ class FileResponse(StreamResponse):
                 since = request.if_modified_since
                 not_modified = since is not None and mtime <= since.timestamp()
             if not_modified:
+                if opened.encoding is not None:
+                    self._headers.add("Vary", "Accept-Encoding")
                 self.set_status(304)
                 self.etag = etag
                 self.last_modified = mtime
@@ -141,6 +188,9 @@ class FileResponse(StreamResponse):
         self.etag = etag
         self.last_modified = mtime
         headers["Accept-Ranges"] = "bytes"
+        if opened.encoding is not None:
+            headers["Content-Encoding"] = opened.encoding
+            headers.add("Vary", "Accept-Encoding")
 
         size = opened.size
         ranges = None
