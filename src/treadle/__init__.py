@@ -7,14 +7,17 @@ what exists of the client layer and the message building blocks both sides share
 
 from __future__ import annotations
 
+from .backends import Fingerprint
 from .client import (
     AbstractCookieJar,
+    BaseConnector,
     BasicAuth,
     ClientHandlerType,
     ClientMiddlewareType,
     ClientRequest,
     ClientResponse,
     ClientSession,
+    ClientTimeout,
     ContentDisposition,
     CookieJar,
     DigestAuthMiddleware,
@@ -22,6 +25,7 @@ from .client import (
     HttpVersion,
     HttpVersion10,
     HttpVersion11,
+    TCPConnector,
     TraceConfig,
     TraceConnectionCreateEndParams,
     TraceConnectionCreateStartParams,
@@ -39,8 +43,11 @@ from .client import (
     TraceRequestRedirectParams,
     TraceRequestStartParams,
     TraceResponseChunkReceivedParams,
+    UnixConnector,
     request,
 )
+from .client import _exceptions as _client_exceptions
+from .client._exceptions import *  # noqa: F403  (aiohttp's client exception tree)
 from .message import (
     EMPTY_PAYLOAD,
     AsyncIterablePayload,
@@ -118,4 +125,10 @@ __all__ = [
     "TraceRequestRedirectParams",
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
+    "BaseConnector",
+    "ClientTimeout",
+    "Fingerprint",
+    "TCPConnector",
+    "UnixConnector",
 ]
+__all__ += _client_exceptions.__all__

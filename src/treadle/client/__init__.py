@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from . import _exceptions
 from ._auth import BasicAuth, DigestAuthMiddleware
+from ._connector import BaseConnector, TCPConnector, UnixConnector
 from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar
+from ._exceptions import *  # noqa: F403  (aiohttp's client exception tree, _exceptions.__all__)
 from ._request import ClientRequest, HttpVersion, HttpVersion10, HttpVersion11
 from ._response import ClientResponse, ContentDisposition
 from ._session import ClientSession, request
 from ._session_request import ClientHandlerType, ClientMiddlewareType
+from ._timeout import ClientTimeout
 from ._tracing import (
     TraceConfig,
     TraceConnectionCreateEndParams,
@@ -61,4 +65,9 @@ __all__ = [
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
     "request",
+    "BaseConnector",
+    "ClientTimeout",
+    "TCPConnector",
+    "UnixConnector",
 ]
+__all__ += _exceptions.__all__
