@@ -230,3 +230,37 @@ async def test_ping_pong_without_autoping() -> None:
             await ws.ping("hi")
             assert await ws.receive() == WSMessage(WSMsgType.PONG, b"hi", None)
             await ws.close()
+
+
+async def test_without_autoclose_the_application_answers_the_close() -> None:
+    async def app(ws: WebSocketChannel) -> None:
+        msg = await ws.receive()
+        assert msg == WSMessage(WSMsgType.CLOSE, 4002, "please")
+        assert (await ws.receive()).type is WSMsgType.CLOSING  # not answered yet
+        await ws.send_str("last words")  # still allowed before our Close
+        assert await ws.close(code=4003) is True
+
+    with anyio.fail_after(10):
+        async with serve(app, autoclose=False) as port:
+            ws = await connect(port)
+            await ws.close(code=4002, message="please")
+            assert ws.close_code == 4003
+
+
+async def test_close_while_another_task_receives() -> None:
+    async def app(ws: WebSocketChannel) -> None:
+        await ws.receive()
+
+    with anyio.fail_after(10):
+        async with serve(app) as port:
+            ws = await connect(port)
+            got: list[WSMessage] = []
+
+            async def receiver() -> None:
+                got.append(await ws.receive())
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(receiver)
+                await anyio.sleep(0.02)
+                assert await ws.close() is True
+            assert got[0].type in (WSMsgType.CLOSED, WSMsgType.CLOSE)

@@ -54,13 +54,14 @@ def _fail(message: str, code: int = CloseCode.PROTOCOL_ERROR) -> WebSocketProtoc
 class FastFrameEngine(FrameEngine):
     """Pure-Python frame parsing with whole-payload unmasking (see ``_ws_mask``)."""
 
-    __slots__ = ("_allow_rsv1", "_buf", "_client", "_max_frame_size", "_pos", "_small_ok")
+    __slots__ = ("_allow_rsv1", "_buf", "_client", "_masks", "_max_frame_size", "_pos", "_small_ok")
 
     def __init__(self, *, client: bool, allow_rsv1: bool = False, max_frame_size: int = 0) -> None:
         self._client = client
         self._allow_rsv1 = allow_rsv1
         self._max_frame_size = max_frame_size
         self._small_ok = not max_frame_size or max_frame_size > 125
+        self._masks = b""
         self._buf: bytes | bytearray = b""
         self._pos = 0
 
@@ -168,7 +169,11 @@ class FastFrameEngine(FrameEngine):
                 head = bytes((b0, 0xFE)) + n.to_bytes(2, "big")
             else:
                 head = bytes((b0, 0xFF)) + n.to_bytes(8, "big")
-            key = urandom(4)
+            masks = self._masks
+            if not masks:
+                masks = urandom(256)  # 64 keys per system call (RFC 6455 5.3: strong entropy)
+            key = masks[:4]
+            self._masks = masks[4:]
             return head + key + apply_mask(payload, key)
         if n < 126:
             return bytes((b0, n)) + payload

@@ -136,36 +136,33 @@ class WebSocketChannel:
             self._timer.arm_after(self._heartbeat)  # type: ignore[arg-type]
         queue = self._queue
         try:
-            while True:
-                event = proto.next_event()
+            for event in proto.events():
                 kind = type(event)
                 if kind is TextMessage:
-                    text: str = event.data  # type: ignore[union-attr]
+                    text: str = event.data  # type: ignore[attr-defined]
                     if not self._closed:
                         queue.append(WSMessage(_TEXT, text, None))
                         self._queued_bytes += len(text)
                 elif kind is BytesMessage:
-                    payload: bytes = event.data  # type: ignore[union-attr]
+                    payload: bytes = event.data  # type: ignore[attr-defined]
                     if not self._closed:
                         queue.append(WSMessage(_BINARY, payload, None))
                         self._queued_bytes += len(payload)
                 elif kind is Ping:
-                    ping: bytes = event.payload  # type: ignore[union-attr]
+                    ping: bytes = event.payload  # type: ignore[attr-defined]
                     if self._autoping:
-                        self._write(proto.pong(ping))
+                        if proto.state is WSState.OPEN:
+                            self._write(proto.pong(ping))
                     else:
                         queue.append(WSMessage(WSMsgType.PING, ping, None))
                 elif kind is Pong:
                     if not self._autoping:
-                        queue.append(WSMessage(WSMsgType.PONG, event.payload, None))  # type: ignore[union-attr]
+                        queue.append(WSMessage(WSMsgType.PONG, event.payload, None))  # type: ignore[attr-defined]
                 elif kind is Close:
                     self._on_close(event)  # type: ignore[arg-type]
                 elif kind is ConnectionClosed:
                     self._on_lost(None)  # EOF without a Close: 1006
                     self._close_transport()
-                    break
-                else:
-                    break  # NEED_DATA
         except WebSocketProtocolError as exc:
             self._on_protocol_error(exc)
         self._wake()
