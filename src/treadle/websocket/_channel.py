@@ -253,7 +253,7 @@ class WebSocketChannel:
         if self._receiving:
             raise RuntimeError("Concurrent call to receive() is not allowed")
         queue = self._queue
-        if not queue:
+        while not queue:
             if self._closed or self._lost:
                 self._closed_reads += 1
                 if self._closed_reads > _CLOSED_ACCESS_LIMIT:
@@ -262,8 +262,6 @@ class WebSocketChannel:
             if self._closing:
                 return WS_CLOSING_MESSAGE
             await self._wait(timeout if timeout is not None else self._receive_timeout)
-            if not queue:
-                return await self.receive(0)  # closed meanwhile
         msg = queue.popleft()
         if msg.type is _TEXT or msg.type is _BINARY:
             self._queued_bytes -= len(msg.data)
