@@ -51,7 +51,10 @@ _sentinel: Any = object()
 class Response(StreamResponse):
     """A response with a ``body`` (bytes or any payload) or ``text``."""
 
-    __slots__ = ("_body", "_compressed_body", "_zlib_executor", "_zlib_executor_size")
+    _body: bytes | bytearray | Payload | None = None
+    _compressed_body: bytes | None = None
+    _zlib_executor_size: int | None = None
+    _zlib_executor: Any = None
 
     def __init__(
         self,
@@ -95,15 +98,20 @@ class Response(StreamResponse):
                 content_type += "; charset=" + charset
             real_headers[_CONTENT_TYPE] = content_type
         self._headers = real_headers
-        self._init_state()
-        self.set_status(status, reason)
-        self._zlib_executor_size = zlib_executor_size
-        self._zlib_executor = zlib_executor
-        self._compressed_body: bytes | None = None
-        self._body: bytes | bytearray | Payload | None = None
+        if status == 200 and reason is None:
+            self._status = 200
+            self._reason = "OK"
+        else:
+            self.set_status(status, reason)
+        if zlib_executor_size is not None:
+            self._zlib_executor_size = zlib_executor_size
+        if zlib_executor is not None:
+            self._zlib_executor = zlib_executor
         if text is not None:
             self.text = text
-        elif body is not None:
+        elif body is None or type(body) is bytes:
+            self._body = body
+        else:
             self.body = body
 
     @property
@@ -197,7 +205,7 @@ class Response(StreamResponse):
         body = self._body
         if self._compressed_body is not None and self._encoder is not None:
             await self._compress_body()
-        no_length = _no_length(request.method, self._status)
+        no_length = self._must_be_empty_body and _no_length(request.method, self._status)
         if self._chunked or isinstance(body, Payload):
             if not self._chunked and not no_length and _CONTENT_LENGTH not in self._headers:
                 size = body.size if isinstance(body, Payload) else len(body or b"")
@@ -208,16 +216,20 @@ class Response(StreamResponse):
         # The fast path: head, body and end in one write.
         data = self._compressed_body if self._compressed_body is not None else body
         length: int | None = None
-        if (
-            _CONTENT_LENGTH not in self._headers
-            and not no_length
-            and (data or not self._must_be_empty_body)
-        ):
-            length = len(data) if data else 0  # HEAD keeps the length it omits
+        if not self._must_be_empty_body:
+            length = len(data) if data else 0
+        elif data and not no_length:
+            length = len(data)  # HEAD keeps the length of the body it omits
         if self._must_be_empty_body or not data:
             data = b""
         self._eof_sent = True
-        await writer.send_whole(self._status, self._reason, self._wire_headers(length), bytes(data))
+        status = self._status
+        await writer.send_whole(
+            status,
+            self._reason,
+            self._wire_headers(length),
+            data if type(data) is bytes else bytes(data),
+        )
         self._body_length = writer.output_size
 
     async def write_eof(self, data: bytes = b"") -> None:

@@ -55,7 +55,9 @@ _HAS_TYPE: Final = 1
 _HAS_DATE: Final = 2
 _HAS_SERVER: Final = 4
 _HAS_CONNECTION: Final = 8
+_HAS_LENGTH: Final = 16
 _WIRE_FLAGS: Final = {
+    "content-length": _HAS_LENGTH,
     "content-type": _HAS_TYPE,
     "date": _HAS_DATE,
     "server": _HAS_SERVER,
@@ -130,25 +132,21 @@ def _remove_length(method: str, status: int) -> bool:
 class StreamResponse(CookieMixin, MutableMapping[str, Any]):
     """A response whose body is written piece by piece after ``await prepare(request)``."""
 
-    __slots__ = (
-        "__dict__",
-        "_body_length",
-        "_chunked",
-        "_compression",
-        "_compression_force",
-        "_compression_strategy",
-        "_cookies",
-        "_encoder",
-        "_eof_sent",
-        "_headers",
-        "_keep_alive",
-        "_must_be_empty_body",
-        "_reason",
-        "_req",
-        "_state",
-        "_status",
-        "_writer",
-    )
+    # Defaults live on the class: a response sets only what differs, which keeps the
+    # constructor (run for every request) short.
+    _cookies: SimpleCookie | None = None
+    _req: BaseRequest | None = None
+    _writer: ResponseWriter | None = None
+    _eof_sent = False
+    _must_be_empty_body = False
+    _keep_alive: bool | None = None
+    _chunked = False
+    _compression = False
+    _compression_force: ContentCoding | None = None
+    _compression_strategy: int | None = None
+    _encoder: ContentEncoder | None = None
+    _body_length = 0
+    _state: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -158,23 +156,7 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         headers: LooseHeaders | None = None,
     ) -> None:
         self._headers: CIMultiDict[str] = CIMultiDict() if headers is None else CIMultiDict(headers)
-        self._init_state()
         self.set_status(status, reason)
-
-    def _init_state(self) -> None:
-        self._cookies: SimpleCookie | None = None
-        self._req: BaseRequest | None = None
-        self._writer: ResponseWriter | None = None
-        self._eof_sent = False
-        self._must_be_empty_body = False
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._compression = False
-        self._compression_force: ContentCoding | None = None
-        self._compression_strategy: int | None = None
-        self._encoder: ContentEncoder | None = None
-        self._body_length = 0
-        self._state: dict[str, Any] | None = None
 
     # -- status line ---------------------------------------------------------------------
 
@@ -217,7 +199,11 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
 
     @property
     def keep_alive(self) -> bool | None:
-        return self._keep_alive
+        """False after ``force_close()``; else what the request asked, once prepared."""
+        keep_alive = self._keep_alive
+        if keep_alive is None and self._req is not None:
+            keep_alive = self._keep_alive = self._req.keep_alive
+        return keep_alive
 
     def force_close(self) -> None:
         """Close the connection after this response."""
@@ -368,18 +354,16 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
             return writer
         self._req = request
         self._must_be_empty_body = _must_be_empty_body(request.method, self._status)
-        await self._prepare_headers(request)
+        self._prepare_headers(request)
         await request._prepare_hook(self)
         writer = self._writer = request.writer
         await self._send_head(writer, request)
         return writer
 
-    async def _prepare_headers(self, request: BaseRequest) -> None:
+    def _prepare_headers(self, request: BaseRequest) -> None:
         headers = self._headers
-        if self._keep_alive is None:
-            self._keep_alive = request.keep_alive
         if self._compression and not self._must_be_empty_body:
-            await self._start_compression(request)
+            self._start_compression(request)
         if self._chunked:
             if request.version != HttpVersion11:
                 version = request.version
@@ -394,7 +378,7 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
             if _remove_length(request.method, self._status):
                 headers.popall(_CONTENT_LENGTH, None)
 
-    async def _start_compression(self, request: BaseRequest) -> None:
+    def _start_compression(self, request: BaseRequest) -> None:
         if _CONTENT_ENCODING in self._headers:
             return  # already encoded by the application
         coding = self._compression_force
@@ -412,6 +396,8 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
 
     def _wire_headers(self, extra_length: int | None = None) -> RawHeaders:
         """The head as bytes pairs, plus the fields added on the wire only.
+
+        ``extra_length`` is the Content-Length to send unless ``headers`` has one.
 
         One pass over ``headers`` both encodes them and notes which of the fields we
         would add are already there (cheaper than a lookup per field).
@@ -432,7 +418,7 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         if self._cookies:
             for cookie in self._cookie_fields():
                 append((b"Set-Cookie", cookie.encode("utf-8")))
-        if extra_length is not None:
+        if extra_length is not None and not seen & _HAS_LENGTH:
             append((b"Content-Length", b"%d" % extra_length))
         if not seen & _HAS_TYPE and not self._must_be_empty_body:
             append((b"Content-Type", b"application/octet-stream"))
