@@ -324,3 +324,55 @@ async def test_release_and_close_are_idempotent_and_stale_exchanges_are_inert() 
             second.close()
             second.close()
             assert connector._pool.in_use == 0
+
+
+async def test_101_switching_protocols_hands_the_connection_over() -> None:
+    async def upgrade(request: Request, body: bytes, handler: PeerHandler) -> Answer:
+        assert handler.conn is not None
+        handler.conn.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nfirst"
+        )
+        await anyio.sleep(0.02)
+        handler.conn.write(b"second")
+        return None
+
+    class Taker:
+        def __init__(self) -> None:
+            self.data = b""
+            self.lost = False
+
+        def connection_made(self, conn: object) -> None:
+            pass
+
+        def data_received(self, data: bytes) -> None:
+            self.data += data
+
+        def eof_received(self) -> None:
+            pass
+
+        def connection_lost(self, exc: BaseException | None) -> None:
+            self.lost = True
+
+    with anyio.fail_after(10):
+        async with peer_server(upgrade) as server, TCPConnector() as connector:
+            exchange = await connector.connect(key_for(server.port))
+            exchange.send_head(
+                http_request("/ws", extra=[(b"Connection", b"upgrade"), (b"Upgrade", b"echo")])
+            )
+            await exchange.end_body()
+            head = await exchange.read_head()
+            assert head.status_code == 101
+            conn, trailing, eof = exchange.detach()
+            taker = Taker()
+            conn.set_handler(taker)
+            taker.data = trailing
+            assert not eof
+            while len(taker.data) < len(b"firstsecond"):
+                await anyio.sleep(0.005)
+            assert taker.data == b"firstsecond"
+            assert connector._pool.in_use == 1  # the upgraded connection keeps its slot
+            conn.close()
+            exchange.close()
+            assert connector._pool.in_use == 0 and connector._pool.idle_count == 0
+            while not taker.lost:
+                await anyio.sleep(0.005)

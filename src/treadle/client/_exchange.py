@@ -171,11 +171,13 @@ class PooledConnection:
             return
         if self._head is None:
             if self._head_error is None:
-                self._fail_head(
-                    ServerDisconnectedError()
-                    if exc is None
-                    else ClientOSError(getattr(exc, "errno", None), f"Connection lost: {exc}")
-                )
+                if exc is None:
+                    error: BaseException = ServerDisconnectedError()
+                elif isinstance(exc, OSError) and exc.args:
+                    error = ClientOSError(*exc.args)  # as aiohttp: errno and strerror kept
+                else:
+                    error = ClientOSError(f"Connection lost: {exc!r}")
+                self._fail_head(error)
         elif not self._body_done and self._reader is not None:
             cause = "connection closed" if exc is None else f"connection lost: {exc!r}"
             self._fail_body(ClientPayloadError(f"Response payload is not completed: {cause}"))

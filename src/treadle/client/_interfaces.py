@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import ssl
 
+    from ..backends import Connection
     from ..message import StreamReader
     from ..protocol import Request, Response
 
@@ -99,4 +100,14 @@ class Exchange(Protocol):
 
     def close(self) -> None:
         """Close the connection and free its pool slot."""
+        ...
+
+    def detach(self) -> tuple[Connection, bytes, bool]:
+        """After a ``101 Switching Protocols`` (WebSocket): take the connection over.
+
+        Returns the backend connection, the bytes received after the 101 head and
+        whether EOF followed them. The caller installs its own handler
+        (``conn.set_handler``) and owns the socket; ``close()`` then only frees the
+        pool slot, and should be called when the upgraded connection is done.
+        """
         ...
