@@ -108,3 +108,22 @@ async def test_waiter_cancellation_leaves_the_task_running() -> None:
     with anyio.fail_after(5):
         await handle.wait()
     assert done == [True]
+
+
+async def test_asyncio_forgets_tasks_cancelled_before_they_start(anyio_backend: object) -> None:
+    if get_backend().name != "asyncio":
+        pytest.skip("asyncio's strong references only")
+    from treadle.backends._asyncio import _spawn
+
+    async def body() -> None:
+        await get_backend().sleep(0)
+
+    before = len(_spawn._running)
+    handles = [get_backend().spawn(body) for _ in range(5)]
+    for handle in handles:
+        handle.cancel()
+    with anyio.fail_after(5):
+        for handle in handles:
+            await handle.wait()
+        await get_backend().sleep(0)
+    assert len(_spawn._running) == before

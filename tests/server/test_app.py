@@ -306,3 +306,21 @@ def test_access_log_class_must_be_an_access_logger() -> None:
 def test_middlewares_must_be_async() -> None:
     with pytest.raises(TypeError):
         Application(middlewares=[lambda request, handler: None])
+
+
+async def test_cached_plain_routes_keep_their_app_stack() -> None:
+    root = Application()
+    sub = Application()
+    sub[NAME] = "sub"
+    seen: list[Any] = []
+
+    async def plain(request: Any) -> Response:
+        seen.append((request.app, request.match_info.apps))
+        return Response(text=request.path)
+
+    sub.router.add_get("/plain", plain)
+    root.add_subapp("/sub", sub)
+    async with serve(root) as (url, _):
+        responses = await get(url, "/sub/plain", "/sub/plain", "/sub/%70lain", "/sub/other")
+    assert [r.status_code for r in responses] == [200, 200, 200, 404]
+    assert seen == [(sub, (root, sub))] * 3

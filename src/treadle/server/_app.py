@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._abc import is_async_callable
@@ -24,8 +25,9 @@ from ._app_support import (
     build_middleware_chain,
 )
 from ._exceptions import HTTPException
-from ._matchinfo import SystemRoute
+from ._matchinfo import AbstractRoute, SystemRoute, UrlMappingMatchInfo
 from ._request import Request
+from ._resources import PlainResource
 from ._response import response_from_http_exception
 from ._router import UrlDispatcher
 from ._signals import Signal
@@ -41,6 +43,8 @@ __all__ = ["Application"]
 T = TypeVar("T")
 
 web_logger = logging.getLogger("treadle.web")
+
+_ROUTE_CACHE_SIZE = 256
 
 
 class Application(MutableMapping[str | AppKey[Any], Any]):
@@ -65,6 +69,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         "_on_shutdown",
         "_on_startup",
         "_pre_frozen",
+        "_route_cache",
         "_router",
         "_run_middlewares",
         "_state",
@@ -93,6 +98,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._middlewares_handlers: tuple[Middleware, ...] = ()
         self._run_middlewares: bool | None = None
         self._needs_host = False
+        self._route_cache: dict[tuple[str, str], tuple[AbstractRoute, tuple[Any, ...]]] = {}
         self._state: dict[str | AppKey[Any], Any] = {}
         self._frozen = False
         self._pre_frozen = False
@@ -328,7 +334,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         kwargs["access_log_class"] = access_log_class
         if self._handler_args:
             kwargs.update(self._handler_args)
-        return Server(self._handle, request_factory=self._make_request, **kwargs)
+        # A partial of the class: one C-level call per request instead of a method.
+        factory = partial(Request, client_max_size=self._client_max_size)
+        return Server(self._handle, request_factory=factory, **kwargs)
 
     def _make_request(
         self, message: Any, payload: Any, conn: Any, writer: Any, task: Any
@@ -337,17 +345,44 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     # -- per request ----------------------------------------------------------------------
 
+    def _resolve(self, method: str, path: str, request: Request) -> UrlMappingMatchInfo:
+        """The router's answer, from a small cache for plain (variable-free) paths.
+
+        A frozen router answers the same (method, path) the same way; plain resources
+        are the hot case (``/``, ``/json``) and have a few spellings each. Other
+        matches, misses and Host-dependent trees always go to the router. The cache
+        is bounded (emptied when full), since a client chooses the paths.
+        """
+        if self._needs_host:
+            return self._router.resolve(method, path, request.host)
+        key = (method, path)
+        cached = self._route_cache.get(key)
+        if cached is not None:
+            route, apps = cached
+            match_info = UrlMappingMatchInfo({}, route)
+            for app in apps:
+                match_info.add_app(app)
+            return match_info
+        match_info = self._router.resolve(method, path)
+        route = match_info.route
+        if type(route.resource) is PlainResource:
+            cache = self._route_cache
+            if len(cache) >= _ROUTE_CACHE_SIZE:
+                cache.clear()
+            cache[key] = (route, tuple(reversed(match_info.apps)))
+        return match_info
+
     async def _handle(self, request: Request) -> Any:
         """Route ``request`` and run it through the middlewares; always returns a response."""
         try:
-            message = request.message
+            message = request._message
             target = message.target
             if target[:1] == b"/":  # origin-form, the usual case: no URL object needed
                 path = target.decode("latin-1").partition("?")[0]
             else:
                 path = request.rel_url.raw_path
-            host = request.host if self._needs_host else None
-            match_info = self._router.resolve(request.method, path, host)
+            method = request._method
+            match_info = self._resolve(method, path, request)
             match_info.add_app(self)
             match_info.freeze()
             request._match_info = match_info
@@ -373,7 +408,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
 
 def _has_expect(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(len(name) == 6 and name.lower() == b"expect" for name, _ in headers)
+    for name, _ in headers:  # noqa: SIM110 -- a plain loop: any() over a genexpr is slower
+        if len(name) == 6 and name.lower() == b"expect":
+            return True
+    return False
 
 
 class _SubappSignal:
