@@ -446,3 +446,16 @@ async def test_response_mapping_and_repr() -> None:
     await response.prepare(request)
     assert "eof" in repr(response)
     assert response.task is None
+
+
+async def test_head_with_a_file_body_closes_the_file(tmp_path: Any) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"12345")
+    request = exchange(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")
+    file = path.open("rb")
+    response = Response(body=file)
+    await response.prepare(request)
+    await response.write_eof()
+    parsed = parse(request.writer, b"HEAD")
+    assert parsed.headers["Content-Length"] == "5" and parsed.body == b""
+    assert file.closed

@@ -238,7 +238,10 @@ class Response(StreamResponse):
             return
         body = self._body
         if isinstance(body, Payload):
-            if not self._must_be_empty_body:
+            if self._must_be_empty_body:
+                if isinstance(body, IOBasePayload):
+                    body.value.close()  # not sent (HEAD, 204, 304): do not leak the file
+            else:
                 if (
                     isinstance(body, IOBasePayload)
                     and not isinstance(body, BytesIOPayload)
