@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Any
 
@@ -14,6 +15,11 @@ from treadle.client._pool import Pool
 from treadle.protocol import Request
 
 from ._peer_server import Answer, PeerHandler, PeerServer, http_request, peer_server
+
+
+def fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
 
 TRACE_POINTS = [
     "send_connection_queued_start",
@@ -165,19 +171,23 @@ async def test_cancel_at_any_moment_of_a_request() -> None:
         return 200, [(b"Content-Length", b"5")], b"hello"
 
     with anyio.fail_after(60):
-        async with (
-            peer_server(slowish) as server,
-            TCPConnector(resolver=Local(), limit=2) as connector,
-        ):
-            key = ConnectionKey("svc.test", server.port, False)
-            for step in range(40):
-                with anyio.move_on_after(step * 0.0003):
-                    async with anyio.create_task_group() as tg:
-                        for _ in range(3):
-                            tg.start_soon(one_request, connector, key)
-                if step % 5 == 0:
-                    connector._resolver.clear()
-                await settle(connector, server)
+        async with peer_server(slowish) as server:
+            baseline = fd_count()
+            async with TCPConnector(resolver=Local(), limit=2) as connector:
+                key = ConnectionKey("svc.test", server.port, False)
+                for step in range(40):
+                    with anyio.move_on_after(step * 0.0003):
+                        async with anyio.create_task_group() as tg:
+                            for _ in range(3):
+                                tg.start_soon(one_request, connector, key)
+                    if step % 5 == 0:
+                        connector._resolver.clear()
+                    await settle(connector, server)
+            for _ in range(200):  # closed sockets are released a loop turn later
+                if fd_count() <= baseline:
+                    break
+                await anyio.sleep(0.005)
+            assert fd_count() <= baseline
 
 
 def test_pool_hands_freed_slots_first_come_first_served() -> None:
