@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .server import *  # noqa: F403
 from .server import __all__ as _server_all
+from .server._run_app import _run_app  # noqa: F401  (aiohttp has web._run_app too)
 
 __all__ = list(_server_all)
 

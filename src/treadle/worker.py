@@ -33,6 +33,8 @@ from gunicorn.workers import base  # type: ignore[import-untyped]
 
 from .backends import Event, get_backend
 from .backends import run as run_loop
+from .server._accesslog import AccessLogger
+from .server._app import Application
 from .server._runner import AppRunner
 from .server._sites import SockSite
 
@@ -58,6 +60,7 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
     #: The event loop this worker runs (a :func:`treadle.backends.run` backend name).
     backend = "asyncio"
 
+    DEFAULT_AIOHTTP_LOG_FORMAT = AccessLogger.LOG_FORMAT
     DEFAULT_GUNICORN_LOG_FORMAT = GunicornAccessLogFormat.default
 
     alive: bool
@@ -115,16 +118,18 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
             app = await app()
             if isinstance(app, AppRunner):
                 return app
-        if not callable(getattr(app, "_make_handler", None)):
+        if not isinstance(app, Application):
             raise RuntimeError(
                 "wsgi app should be either Application or async function returning "
                 f"Application, got {self.wsgi!r}"
             )
-        kwargs: dict[str, Any] = {
-            "keepalive_timeout": self.cfg.keepalive,
-            "shutdown_timeout": self.cfg.graceful_timeout / 100 * 95,
-        }
-        return AppRunner(app, **kwargs)
+        return AppRunner(
+            app,
+            keepalive_timeout=self.cfg.keepalive,
+            access_log=self.log.access_log if self.cfg.accesslog else None,
+            access_log_format=self._get_valid_log_format(self.cfg.access_log_format),
+            shutdown_timeout=self.cfg.graceful_timeout / 100 * 95,
+        )
 
     async def _heartbeat(self, runner: AppRunner) -> None:
         backend = get_backend()
@@ -171,12 +176,13 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
 
     def _get_valid_log_format(self, source_format: str) -> str:
         """gunicorn's ``%(h)s``-style access log formats are not aiohttp's ``%a`` tokens."""
+        if source_format == self.DEFAULT_GUNICORN_LOG_FORMAT:
+            return self.DEFAULT_AIOHTTP_LOG_FORMAT
         if re.search(r"%\([^\)]+\)", source_format):
             raise ValueError(
                 "Gunicorn's style options in form of `%(name)s` are not supported for "
                 "the log formatting. Please use aiohttp's format specification to "
-                "configure access log formatting: "
-                "http://docs.aiohttp.org/en/stable/logging.html#format-specification"
+                "configure access log formatting (see docs/running.md)"
             )
         return source_format
 

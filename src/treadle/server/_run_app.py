@@ -21,7 +21,9 @@ from typing import Any
 
 from ..backends import TaskGroup, get_backend
 from ..backends import run as run_loop
-from ._runner import AppLike, AppRunner, GracefulExit
+from ._accesslog import AbstractAccessLogger, AccessLogger, access_logger
+from ._app import Application
+from ._runner import AppRunner, GracefulExit
 from ._sites import BaseSite, SockSite, TCPSite, UnixSite
 
 __all__ = ["run_app"]
@@ -30,8 +32,6 @@ logger = logging.getLogger("treadle.server")
 
 #: Signals that start a graceful shutdown.
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-_UNSET: Any = object()
 
 
 def _sites(
@@ -120,7 +120,7 @@ async def _serve(
 
 
 async def _run_app(
-    app: AppLike | Awaitable[AppLike],
+    app: Application | Awaitable[Application],
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
@@ -131,9 +131,9 @@ async def _run_app(
     ssl_context: _ssl.SSLContext | None = None,
     print: Callable[..., None] | None = print,
     backlog: int = 128,
-    access_log_class: Any = None,
-    access_log_format: str | None = None,
-    access_log: logging.Logger | None = _UNSET,
+    access_log_class: type[AbstractAccessLogger] = AccessLogger,
+    access_log_format: str = AccessLogger.LOG_FORMAT,
+    access_log: logging.Logger | None = access_logger,
     handle_signals: bool = True,
     reuse_address: bool | None = None,
     reuse_port: bool | None = None,
@@ -142,20 +142,15 @@ async def _run_app(
     """Serve ``app`` in the running loop until a shutdown signal (or cancellation)."""
     if inspect.isawaitable(app):
         app = await app
-    kwargs: dict[str, Any] = {
-        "keepalive_timeout": keepalive_timeout,
-        "handler_cancellation": handler_cancellation,
-    }
-    if access_log is not _UNSET:
-        kwargs["access_log"] = access_log
-    if access_log_format is not None:
-        kwargs["access_log_format"] = access_log_format
     runner = AppRunner(
         app,
         handle_signals=handle_signals,
         access_log_class=access_log_class,
+        access_log_format=access_log_format,
+        access_log=access_log,
+        keepalive_timeout=keepalive_timeout,
         shutdown_timeout=shutdown_timeout,
-        **kwargs,
+        handler_cancellation=handler_cancellation,
     )
     async with contextlib.AsyncExitStack() as stack:
         signals = None
@@ -174,7 +169,7 @@ async def _run_app(
 
 
 def run_app(
-    app: AppLike | Awaitable[AppLike],
+    app: Application | Awaitable[Application],
     *,
     host: str | Iterable[str] | None = None,
     port: int | None = None,
@@ -185,9 +180,9 @@ def run_app(
     ssl_context: _ssl.SSLContext | None = None,
     print: Callable[..., None] | None = print,
     backlog: int = 128,
-    access_log_class: Any = None,
-    access_log_format: str | None = None,
-    access_log: logging.Logger | None = _UNSET,
+    access_log_class: type[AbstractAccessLogger] = AccessLogger,
+    access_log_format: str = AccessLogger.LOG_FORMAT,
+    access_log: logging.Logger | None = access_logger,
     handle_signals: bool = True,
     reuse_address: bool | None = None,
     reuse_port: bool | None = None,

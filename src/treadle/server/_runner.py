@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..backends import ConnectionHandler, HandlerFactory, get_backend
+from ._accesslog import AbstractAccessLogger, AccessLogger
+from ._app import Application
 
 if TYPE_CHECKING:
     from ._sites import BaseSite
@@ -37,18 +39,6 @@ class ServerLike(Protocol):
     def __call__(self) -> ConnectionHandler: ...
     def pre_shutdown(self) -> None: ...
     async def shutdown(self, timeout: float | None = None) -> None: ...
-
-
-class AppLike(Protocol):
-    """What :class:`AppRunner` needs of ``web.Application``."""
-
-    @property
-    def on_startup(self) -> Any: ...
-    def freeze(self) -> None: ...
-    async def startup(self) -> None: ...
-    async def shutdown(self) -> None: ...
-    async def cleanup(self) -> None: ...
-    def _make_handler(self, **kwargs: Any) -> ServerLike: ...
 
 
 class BaseRunner:
@@ -171,19 +161,28 @@ class AppRunner(BaseRunner):
 
     def __init__(
         self,
-        app: AppLike,
+        app: Application,
         *,
         handle_signals: bool = False,
-        access_log_class: Any = None,
+        access_log_class: type[AbstractAccessLogger] = AccessLogger,
         **kwargs: Any,
     ) -> None:
-        if access_log_class is not None:
-            kwargs["access_log_class"] = access_log_class
+        if not isinstance(app, Application):
+            raise TypeError(f"The first argument should be web.Application instance, got {app!r}")
+        if not (
+            isinstance(access_log_class, type)
+            and issubclass(access_log_class, AbstractAccessLogger)
+        ):
+            raise TypeError(
+                f"access_log_class must be a subclass of web.AbstractAccessLogger, "
+                f"got {access_log_class}"
+            )
+        kwargs["access_log_class"] = access_log_class
         super().__init__(handle_signals=handle_signals, **kwargs)
         self._app = app
 
     @property
-    def app(self) -> AppLike:
+    def app(self) -> Application:
         return self._app
 
     async def shutdown(self) -> None:
