@@ -420,7 +420,8 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
                 append((b"Set-Cookie", cookie.encode("utf-8")))
         if extra_length is not None and not seen & _HAS_LENGTH:
             append((b"Content-Length", b"%d" % extra_length))
-        if not seen & _HAS_TYPE and not self._must_be_empty_body:
+        # RFC 9110 8.3: a type for content only (aiohttp sends none for an empty body).
+        if not seen & _HAS_TYPE and not self._must_be_empty_body and extra_length != 0:
             append((b"Content-Type", b"application/octet-stream"))
         if not seen & _HAS_DATE:
             append(_date_header())
