@@ -96,6 +96,10 @@ _DEFAULT_HEADERS: Final = (
 )
 
 
+_connection_keys: dict[tuple[Any, ...], ConnectionKey] = {}
+_CONNECTION_KEYS_MAX = 1024
+
+
 def check_method(method: str) -> str:
     """The method, upper-cased; ``ValueError`` unless it is an RFC 9110 token."""
     if not _TOKEN.fullmatch(method):
@@ -117,12 +121,27 @@ def basic_auth_header(login: str, password: str, encoding: str = "latin1") -> st
     return f"Basic {token}"
 
 
-def _encode_header(name: str, value: str) -> tuple[bytes, bytes]:
+# Checked and encoded header fields: most requests repeat most fields (the defaults, a
+# session's headers), so a hit skips the checks. Emptied when full: a value that
+# changes per request cannot grow it without bound.
+_encoded_fields: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_FIELDS_MAX = 1024
+
+
+def _encode_header(field: tuple[str, str]) -> tuple[bytes, bytes]:
+    encoded = _encoded_fields.get(field)
+    if encoded is not None:
+        return encoded
+    name, value = field
     if not _TOKEN.fullmatch(name):
         raise ValueError(f"invalid header name {name!r}")
     if _BAD_VALUE.search(value):
         raise ValueError(f"line break or control character in header {name!r}: {value!r}")
-    return name.encode("ascii"), value.encode("utf-8")
+    encoded = name.encode("ascii"), value.encode("utf-8")
+    if len(_encoded_fields) >= _ENCODED_FIELDS_MAX:
+        _encoded_fields.clear()
+    _encoded_fields[field] = encoded
+    return encoded
 
 
 class _CompressingWriter:
@@ -360,21 +379,42 @@ class ClientRequest:
 
     @property
     def connection_key(self) -> ConnectionKey:
+        """The pool key; the same object for the same target, so pool lookups compare
+        by identity."""
         url = self.url
         proxy = self.proxy
         proxy_hash = None
         if proxy is not None and self.proxy_headers:
             proxy_hash = hash(tuple(self.proxy_headers.items()))
-        port = url.port
-        return ConnectionKey(
-            host=url.raw_host or "",
-            port=port if port is not None else _DEFAULT_PORTS[url.scheme],
-            is_ssl=url.scheme in _SECURE,
-            ssl=self._ssl,
-            proxy=str(proxy) if proxy is not None else None,
-            proxy_headers_hash=proxy_hash,
-            server_hostname=self.server_hostname,
+        scheme, host, port = url.scheme, url.raw_host or "", url.port
+        fields: tuple[Any, ...] | None = (
+            scheme,
+            host,
+            port,
+            self._ssl,
+            proxy,
+            proxy_hash,
+            self.server_hostname,
         )
+        try:
+            key = _connection_keys.get(fields)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable ssl value: no caching
+            key, fields = None, None
+        if key is None:
+            key = ConnectionKey(
+                host=host,
+                port=port if port is not None else _DEFAULT_PORTS[scheme],
+                is_ssl=scheme in _SECURE,
+                ssl=self._ssl,
+                proxy=str(proxy) if proxy is not None else None,
+                proxy_headers_hash=proxy_hash,
+                server_hostname=self.server_hostname,
+            )
+            if fields is not None:
+                if len(_connection_keys) >= _CONNECTION_KEYS_MAX:
+                    _connection_keys.clear()
+                _connection_keys[fields] = key
+        return key
 
     @property
     def request_info(self) -> RequestInfo:
@@ -403,7 +443,7 @@ class ClientRequest:
             and "content-type" not in self._skip
         ):
             headers[CONTENT_TYPE] = "application/octet-stream"
-        pairs = [_encode_header(name, value) for name, value in headers.items()]
+        pairs = list(map(_encode_header, headers.items()))
         return Request(
             self.method.encode("ascii"), self._target(), pairs, _VERSION_BYTES[self.version]
         )
@@ -443,6 +483,8 @@ class _Writer:
 
 
 def _parse_version(version: HttpVersion | str) -> HttpVersion:
+    if version is HttpVersion11:
+        return version
     if isinstance(version, str):
         major, _, minor = version.partition(".")
         try:

@@ -34,7 +34,7 @@ from ._exceptions import (
 from ._request import HttpVersion, HttpVersion10, HttpVersion11
 
 if TYPE_CHECKING:
-    from ..backends import Timer
+    from ..backends import Backend, Timer
     from ._interfaces import Exchange
 
 __all__ = ["ClientResponse", "ContentDisposition"]
@@ -42,6 +42,7 @@ __all__ = ["ClientResponse", "ContentDisposition"]
 _JSON_RE: Final = re.compile(r"^application/(?:[\w.+-]+?\+)?json$")
 _LINK_PARAM_RE: Final = re.compile(r"^([^\s=]+)\s*=\s*(?:(['\"])(.*?)\2|(\S*))$")
 _ESCAPE: Final = "surrogateescape"
+_WATCHED_LENGTHS: Final = frozenset({len(b"set-cookie"), len(b"content-encoding")})
 _NO_BODY_STATUS: Final = frozenset({204, 304})
 _VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
 
@@ -115,8 +116,8 @@ class ClientResponse:
         self._max_decompressed_size = max_decompressed_size
         self._resolve_charset = fallback_charset_resolver
         self._exchange: Exchange | None = None
-        self._raw_headers: tuple[tuple[bytes, bytes], ...] = ()
-        self._headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+        self._raw: list[tuple[bytes, bytes]] = []
+        self._headers: CIMultiDictProxy[str] | None = None
         self._cookies: SimpleCookie | None = None
         self._raw_cookie_headers: tuple[str, ...] = ()
         self._timer: Timer | None = None
@@ -126,7 +127,9 @@ class ClientResponse:
 
     # -- starting ---------------------------------------------------------------------
 
-    async def start(self, exchange: Exchange, deadline: float | None = None) -> ClientResponse:
+    async def start(
+        self, exchange: Exchange, deadline: float | None = None, backend: Backend | None = None
+    ) -> ClientResponse:
         """Read the head from ``exchange``; ``deadline`` bounds the rest of the body."""
         self._exchange = exchange
         self._closed = False
@@ -136,20 +139,18 @@ class ClientResponse:
         self.version = _VERSIONS.get(head.http_version) or HttpVersion(
             *map(int, head.http_version.split(b"."))
         )
-        raw = head.headers
-        self._raw_headers = tuple(raw)
-        headers: CIMultiDict[str] = CIMultiDict(
-            [
-                (name.decode("latin-1"), value.decode("utf-8", "surrogateescape"))
-                for name, value in raw
-            ]
-        )
-        self._headers = CIMultiDictProxy(headers)
-        cookies = headers.getall("Set-Cookie", ())
-        if cookies:
-            self._raw_cookie_headers = tuple(cookies)
+        raw = self._raw = head.headers
+        # Only what the client itself needs is looked at here; ``headers`` is decoded
+        # on first use (many programs never touch it).
+        coding: str | None = None
+        for name, value in raw:
+            if len(name) in _WATCHED_LENGTHS:
+                lowered = name.lower()
+                if lowered == b"set-cookie":
+                    self._raw_cookie_headers += (value.decode("utf-8", _ESCAPE),)
+                elif lowered == b"content-encoding":
+                    coding = value.decode("latin-1")
         content = exchange.content
-        coding = headers.get("Content-Encoding")
         if (
             coding
             and self._auto_decompress
@@ -165,7 +166,8 @@ class ClientResponse:
         else:
             content.on_eof(self._body_done)
             if deadline is not None:
-                timer = self._timer = get_backend().create_timer(self._total_timeout)
+                backend = backend if backend is not None else get_backend()
+                timer = self._timer = backend.create_timer(self._total_timeout)
                 timer.arm(deadline)
         return self
 
@@ -211,11 +213,20 @@ class ClientResponse:
 
     @property
     def headers(self) -> CIMultiDictProxy[str]:
-        return self._headers
+        headers = self._headers
+        if headers is None:
+            decoded: CIMultiDict[str] = CIMultiDict(
+                [
+                    (name.decode("latin-1"), value.decode("utf-8", _ESCAPE))
+                    for name, value in self._raw
+                ]
+            )
+            headers = self._headers = CIMultiDictProxy(decoded)
+        return headers
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        return self._raw_headers
+        return tuple(self._raw)
 
     @property
     def request_info(self) -> RequestInfo:
@@ -245,26 +256,26 @@ class ClientResponse:
 
     @property
     def content_type(self) -> str:
-        raw = self._headers.get("Content-Type")
+        raw = self.headers.get("Content-Type")
         if raw is None:
             return "application/octet-stream"
         return raw.partition(";")[0].strip().lower() or "application/octet-stream"
 
     @property
     def charset(self) -> str | None:
-        raw = self._headers.get("Content-Type")
+        raw = self.headers.get("Content-Type")
         if raw is None:
             return None
         return parse_mimetype(raw).parameters.get("charset")
 
     @property
     def content_length(self) -> int | None:
-        value = self._headers.get("Content-Length")
+        value = self.headers.get("Content-Length")
         return int(value) if value is not None and value.isdigit() else None
 
     @property
     def content_disposition(self) -> ContentDisposition | None:
-        raw = self._headers.get("Content-Disposition")
+        raw = self.headers.get("Content-Disposition")
         if raw is None:
             return None
         from ..message import content_disposition_filename, parse_content_disposition
@@ -276,7 +287,7 @@ class ClientResponse:
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
         """The Link header (RFC 8288), keyed by ``rel`` (or by the URL)."""
         links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
-        text = ", ".join(self._headers.getall("Link", ()))
+        text = ", ".join(self.headers.getall("Link", ()))
         if not text:
             return MultiDictProxy(links)
         for value in re.split(r",(?=\s*<)", text):
@@ -323,7 +334,7 @@ class ClientResponse:
         return self._body
 
     def get_encoding(self) -> str:
-        raw = self._headers.get("Content-Type", "").lower()
+        raw = self.headers.get("Content-Type", "").lower()
         mime = parse_mimetype(raw)
         charset = mime.parameters.get("charset")
         if charset:
@@ -351,14 +362,14 @@ class ClientResponse:
         """The body parsed as JSON; ContentTypeError if the Content-Type says otherwise."""
         body = await self.read()
         if content_type:
-            actual = self._headers.get("Content-Type", "").lower()
+            actual = self.headers.get("Content-Type", "").lower()
             if not _is_expected_content_type(actual.partition(";")[0].strip(), content_type):
                 raise ContentTypeError(
                     self._request_info,
                     self._history,
                     status=self.status,
                     message=f"Attempt to decode JSON with unexpected mimetype: {actual}",
-                    headers=self._headers,
+                    headers=self.headers,
                 )
         stripped = body.strip()
         if not stripped:
@@ -376,7 +387,7 @@ class ClientResponse:
                 self._history,
                 status=self.status,
                 message=self.reason or "",
-                headers=self._headers,
+                headers=self.headers,
             )
 
     def release(self) -> Any:

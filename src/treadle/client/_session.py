@@ -9,6 +9,7 @@ event loop: the connector is made on first use, on the backend that uses it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
@@ -26,13 +27,12 @@ from ._connector import BaseConnector, TCPConnector
 from ._cookiejar import AbstractCookieJar, CookieJar
 from ._env import netrc_auth, proxy_for_url
 from ._exceptions import ClientError, ClientOSError, InvalidUrlClientError
-from ._request import HttpVersion, HttpVersion11, check_method
+from ._request import HttpVersion, HttpVersion11
 from ._response import ClientResponse, FallbackCharsetResolver, _utf8_fallback
 from ._session_request import (
     ClientMiddlewareType,
     RequestOptions,
     build_middleware_chain,
-    deadline_for,
     run_request,
     send_request,
     timeout_error,
@@ -41,7 +41,7 @@ from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
 from ._tracing import Trace, TraceConfig
 
 if TYPE_CHECKING:
-    from ._request import ClientRequest
+    pass
 
 __all__ = ["ClientSession", "request"]
 
@@ -155,6 +155,8 @@ class ClientSession:
         )
         self._resolve_charset = fallback_charset_resolver
         self._middlewares = tuple(middlewares)
+        # send_request bound to this session: a middleware-free request has no extra frame
+        self._send = functools.partial(send_request, self)
         self._handler = build_middleware_chain(self._send, self._middlewares)
 
     # -- properties -------------------------------------------------------------------
@@ -276,9 +278,6 @@ class ClientSession:
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
-    async def _send(self, request: ClientRequest) -> ClientResponse:
-        return await send_request(self, request)
-
     async def _request(
         self,
         method: str,
@@ -322,7 +321,7 @@ class ClientSession:
             raise ValueError("data and json parameters can not be used at the same time")
         if json is not None:
             data = JsonPayload(json, dumps=self._json_serialize)
-        method = check_method(method)
+        method = method.upper()  # ClientRequest checks that it is a token
         try:
             url = self._build_url(str_or_url)
         except ValueError as exc:
@@ -379,9 +378,12 @@ class ClientSession:
                 auth = netrc_auth(url.raw_host)
 
         timeout_value = _to_timeout(timeout, self._timeout)
+        backend = get_backend()
+        total = timeout_value.total
         options = RequestOptions(
+            backend,
             timeout_value,
-            deadline_for(timeout_value),
+            backend.current_time() + total if total else None,
             self._auto_decompress if auto_decompress is None else auto_decompress,
             self._max_decompressed_size
             if max_decompressed_size is sentinel
@@ -420,7 +422,6 @@ class ClientSession:
         handler = self._handler
         if middlewares is not None:
             handler = build_middleware_chain(self._send, middlewares)
-        backend = get_backend()
         try:
             with backend.fail_at(options.deadline) as scope:
                 response = await run_request(

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Final
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..backends import get_backend
 from ..message import BytesPayload
 from ..protocol import Limits
 from ._exceptions import (
@@ -41,6 +40,7 @@ from ._response import ClientResponse
 from ._timeout import ClientTimeout
 
 if TYPE_CHECKING:
+    from ..backends import Backend
     from ._interfaces import Exchange
     from ._session import ClientSession
 
@@ -57,6 +57,7 @@ class RequestOptions:
 
     __slots__ = (
         "auto_decompress",
+        "backend",
         "connecting",
         "deadline",
         "limits",
@@ -67,6 +68,7 @@ class RequestOptions:
 
     def __init__(
         self,
+        backend: Backend,
         timeout: ClientTimeout,
         deadline: float | None,
         auto_decompress: bool,
@@ -74,6 +76,7 @@ class RequestOptions:
         read_bufsize: int,
         limits: Limits,
     ) -> None:
+        self.backend = backend
         self.timeout = timeout
         self.deadline = deadline
         self.auto_decompress = auto_decompress
@@ -117,6 +120,7 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
     connector = session._get_connector()
     key = request.connection_key
     retry = request.method in IDEMPOTENT_METHODS and _resendable(request)
+    request_info = request.request_info
     while True:
         options.connecting = True
         exchange: Exchange = await connector.connect(
@@ -130,19 +134,19 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
         )
         options.connecting = False
         try:
-            exchange.request_info = request.request_info  # type: ignore[attr-defined]
+            exchange.request_info = request_info  # type: ignore[attr-defined]
             await request.send(exchange, head)
             response = ClientResponse(
                 request.method,
                 request.url,
-                request_info=request.request_info,
+                request_info=request_info,
                 traces=request.traces,
                 auto_decompress=options.auto_decompress,
                 max_decompressed_size=options.max_decompressed_size,
                 fallback_charset_resolver=session._resolve_charset,
                 original_url=request.original_url,
             )
-            return await response.start(exchange, options.deadline)
+            return await response.start(exchange, options.deadline, options.backend)
         except _STALE_ERRORS:
             exchange.close()
             if retry and exchange.reused:
@@ -229,8 +233,3 @@ def timeout_error(exc: BaseException, url: URL, connecting: bool) -> BaseExcepti
     if connecting:
         return ConnectionTimeoutError(f"Connection timeout to host {url}")
     return ServerTimeoutError(f"Timeout on request to {url}")
-
-
-def deadline_for(timeout: ClientTimeout) -> float | None:
-    total = timeout.total
-    return get_backend().current_time() + total if total else None
