@@ -260,3 +260,18 @@ async def test_closed_connector_refuses_and_wakes_waiters() -> None:
             first.close()
             with pytest.raises(ClientConnectionError):
                 await connector.connect(key)
+
+
+async def test_unclosed_connector_with_open_connections_warns() -> None:
+    with anyio.fail_after(10):
+        async with peer_server() as server:
+            connector = TCPConnector()
+            await fetch(connector, key_for(server.port))
+            assert connector._pool.idle_count == 1
+            connections = list(connector._connections)
+            with pytest.warns(ResourceWarning, match="Unclosed connector"):
+                connector.__del__()
+            for conn in connections:  # close by hand what the warning was about
+                assert conn.conn is not None
+                conn.conn.abort()
+            connector._closed = True

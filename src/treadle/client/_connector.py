@@ -380,6 +380,12 @@ class BaseConnector:
             self._pool.wake_all_waiters()
         return _Closed()
 
+    def __del__(self, _warnings: Any = warnings) -> None:
+        # As aiohttp: a connector dropped with open sockets is a resource leak to report.
+        if getattr(self, "_closed", True) or not self._connections:
+            return
+        _warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
+
     async def __aenter__(self) -> BaseConnector:
         return self
 
