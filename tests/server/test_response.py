@@ -234,6 +234,7 @@ async def test_cookies() -> None:
     response = Response(text="x")
     response.set_cookie("session", "abc", max_age=10, httponly=True, samesite="Lax", secure=True)
     response.set_cookie("other", "with space;semi")
+    response.set_cookie("chips", "1", secure=True, partitioned=True)
     response.del_cookie("old", path="/p")
     await response.prepare(request)
     parsed = parse(request.writer)
@@ -242,6 +243,7 @@ async def test_cookies() -> None:
         c.startswith("session=abc") and "HttpOnly" in c and "SameSite=Lax" in c for c in cookies
     )
     assert any(c.startswith('other="with space\\073semi"') for c in cookies)
+    assert "chips=1; Path=/; Secure; Partitioned" in cookies
     old = next(c for c in cookies if c.startswith("old="))
     assert 'old=""' in old and "Max-Age=0" in old and "1970" in old and "Path=/p" in old
 

@@ -8,16 +8,11 @@ header block. Names must be RFC 9110 tokens (``CookieError`` otherwise).
 from __future__ import annotations
 
 from datetime import datetime
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 
 __all__ = ["CookieMixin"]
 
 _EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
-
-# Python < 3.14 does not know the Partitioned attribute (CHIPS); teach Morsel its name.
-if "partitioned" not in Morsel._reserved:  # type: ignore[attr-defined]
-    Morsel._reserved["partitioned"] = "Partitioned"  # type: ignore[attr-defined]
-    Morsel._flags.add("partitioned")  # type: ignore[attr-defined]
 
 
 class CookieMixin:
@@ -25,6 +20,9 @@ class CookieMixin:
 
     __slots__ = ()
     _cookies: SimpleCookie | None
+    # Names sent with the CHIPS ``Partitioned`` flag, which ``Morsel`` does not know
+    # before Python 3.14; appended to the field rather than patched into ``http.cookies``.
+    _partitioned: frozenset[str] = frozenset()
 
     @property
     def cookies(self) -> SimpleCookie:
@@ -76,7 +74,9 @@ class CookieMixin:
         if samesite is not None:
             morsel["samesite"] = samesite
         if partitioned:
-            morsel["partitioned"] = True
+            self._partitioned = self._partitioned | {name}  # type: ignore[misc]
+        elif name in self._partitioned:
+            self._partitioned = self._partitioned - {name}  # type: ignore[misc]
 
     def del_cookie(
         self,
@@ -106,4 +106,8 @@ class CookieMixin:
         cookies = self._cookies
         if not cookies:
             return []
-        return [morsel.OutputString() for morsel in cookies.values()]
+        partitioned = self._partitioned
+        return [
+            morsel.OutputString() + ("; Partitioned" if key in partitioned else "")
+            for key, morsel in cookies.items()
+        ]
