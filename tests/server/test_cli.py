@@ -1,13 +1,19 @@
-"""``python -m treadle.web``: argument parsing and errors (the serving smoke test is below)."""
+"""``python -m treadle.web``: argument parsing, its errors, and serving in a subprocess."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import httpx
 import pytest
 
 from treadle.server._cli import make_parser, parse_args
+
+from ._proc import BANNER, Proc, free_port
 
 
 def _parse(argv: list[str]) -> tuple[object, list[str], object]:
@@ -67,3 +73,43 @@ def test_module_entry_point_prints_usage() -> None:
     )
     assert result.returncode == 0
     assert "module:function" in result.stdout and "--backend" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_serves_the_factorys_app_until_sigint(backend: str) -> None:
+    port = free_port()
+    args = [
+        "-m",
+        "treadle.web",
+        "-H",
+        "127.0.0.1",
+        "-P",
+        str(port),
+        "--backend",
+        backend,
+        "tests.server.apps.slow:make_app",
+        "--flag",
+        "value",
+    ]
+    with Proc(args) as proc:
+        # The factory got the arguments the command did not know.
+        proc.expect("^argv --flag value$")
+        assert proc.banner_port() == port
+        response = httpx.get(f"http://127.0.0.1:{port}/pid", timeout=10)
+        assert response.text == str(proc.process.pid)
+        proc.signal(signal.SIGINT)
+        assert proc.wait() == 0, proc.output
+        assert "on_cleanup" in proc.lines and "Stopped" in proc.lines
+
+
+def test_serves_on_a_unix_socket_only_with_U() -> None:
+    with tempfile.TemporaryDirectory(prefix="tr") as directory:
+        path = str(Path(directory) / "web.sock")
+        with Proc(["-m", "treadle.web", "-U", path, "tests.server.apps.slow:make_app"]) as proc:
+            assert proc.expect(BANNER.pattern).group(1) == f"http://unix:{path}:"
+            transport = httpx.HTTPTransport(uds=path)
+            with httpx.Client(transport=transport, timeout=10) as client:
+                assert client.get("http://localhost/pid").text == str(proc.process.pid)
+            proc.signal(signal.SIGTERM)
+            assert proc.wait() == 0, proc.output
+        assert not Path(path).exists()
