@@ -15,6 +15,7 @@ CHECKED = [
     "docs/server.md",
     "docs/client-cookies.md",
     "docs/client-advanced.md",
+    "docs/client-connector.md",
     "docs/message.md",
     "docs/websocket.md",
     "docs/testing.md",
