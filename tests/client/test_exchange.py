@@ -376,3 +376,34 @@ async def test_101_switching_protocols_hands_the_connection_over() -> None:
             assert connector._pool.in_use == 0 and connector._pool.idle_count == 0
             while not taker.lost:
                 await anyio.sleep(0.005)
+
+
+async def test_reused_connection_closed_by_the_server_is_a_disconnect() -> None:
+    """The keep-alive race: the server drops the connection as the next request arrives.
+
+    The session retries idempotent requests on exactly this (``reused`` and
+    ``ServerDisconnectedError``), so both must be reported.
+    """
+    seen = 0
+
+    async def once(request: Request, body: bytes, handler: PeerHandler) -> Answer:
+        nonlocal seen
+        seen += 1
+        if seen == 1:
+            return 200, [(b"Content-Length", b"2")], b"ok"
+        assert handler.conn is not None
+        handler.conn.close()
+        return None
+
+    with anyio.fail_after(10):
+        async with peer_server(once) as server, TCPConnector() as connector:
+            exchange = await start(connector, server.port)
+            await exchange.read_head()
+            await exchange.content.read()
+            exchange.release()
+            exchange = await start(connector, server.port)
+            assert exchange.reused
+            with pytest.raises(ServerDisconnectedError):
+                await exchange.read_head()
+            exchange.close()
+            assert connector._pool.in_use == 0 and connector._pool.idle_count == 0
