@@ -8,7 +8,7 @@ each 13-byte body to the end:
 
     treadle  on asyncio, uvloop, trio (when ``ClientSession`` exists)
     aiohttp  on asyncio, uvloop
-    httpx    on asyncio, trio   (httpx is several times slower: it makes a fifth of
+    httpx    on asyncio, trio   (httpx is many times slower: it makes a tenth of
                                  the requests; req/s is a rate, so this only shortens
                                  its runs)
 
@@ -40,7 +40,7 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r
     len(BODY),
     BODY,
 )
-HTTPX_SHARE = 5  # httpx makes 1/HTTPX_SHARE of the requests
+HTTPX_SHARE = 10  # httpx makes 1/HTTPX_SHARE of the requests
 
 
 # -- server (subprocess) -----------------------------------------------------------------
