@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import signal
 import socket
 import ssl
 import warnings
@@ -13,6 +15,8 @@ import httpx
 import pytest
 import trustme
 
+from treadle import web
+from treadle.backends import Event, get_backend
 from treadle.server._runner import ServerRunner
 from treadle.server._sites import SockSite, TCPSite, UnixSite
 
@@ -197,3 +201,119 @@ async def test_site_shutdown_timeout_is_deprecated() -> None:
         assert runner.shutdown_timeout == 5.0
     finally:
         await runner.cleanup()
+
+
+# -- AppRunner with a real Application -------------------------------------------------
+
+
+def _app(events: list[str], gate: Event | None = None) -> web.Application:
+    async def slow(request: web.Request) -> web.Response:
+        events.append("handler started")
+        if gate is not None:
+            gate.set()
+        await get_backend().sleep(float(request.query.get("t", "0.5")))
+        events.append("handler done")
+        return web.Response(text="done")
+
+    async def on_startup(app: web.Application) -> None:
+        events.append("startup")
+
+    async def on_shutdown(app: web.Application) -> None:
+        events.append("shutdown")
+
+    async def on_cleanup(app: web.Application) -> None:
+        events.append("cleanup")
+
+    app = web.Application()
+    app.router.add_get("/", slow)
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def test_app_runner_checks_its_arguments() -> None:
+    with pytest.raises(TypeError, match=r"web\.Application"):
+        web.AppRunner(object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="access_log_class"):
+        web.AppRunner(web.Application(), access_log_class=object)  # type: ignore[arg-type]
+
+
+async def test_app_runner_cleanup_lets_the_request_in_flight_finish() -> None:
+    events: list[str] = []
+    gate = get_backend().create_event()
+    runner = web.AppRunner(_app(events, gate), shutdown_timeout=10)
+    await runner.setup()
+    assert events == ["startup"]
+    assert runner.app.frozen
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    responses: list[httpx.Response] = []
+
+    async def fetch() -> None:
+        responses.append(await _get(f"http://127.0.0.1:{port}/?t=0.5"))
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as group:
+            group.start_soon(fetch)
+            await gate.wait()
+            await runner.cleanup()
+            assert events[-1] == "cleanup"
+    assert [(r.status_code, r.text) for r in responses] == [(200, "done")]
+    assert events == ["startup", "handler started", "shutdown", "handler done", "cleanup"]
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+async def test_app_runner_cancels_handlers_after_shutdown_timeout() -> None:
+    events: list[str] = []
+    gate = get_backend().create_event()
+    runner = web.AppRunner(_app(events, gate), shutdown_timeout=0.2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    errors: list[BaseException] = []
+
+    async def fetch() -> None:
+        try:
+            await _get(f"http://127.0.0.1:{port}/?t=30")
+        except httpx.HTTPError as exc:
+            errors.append(exc)
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as group:
+            group.start_soon(fetch)
+            await gate.wait()
+            await runner.cleanup()
+    assert "handler done" not in events and events[-1] == "cleanup"
+    assert len(errors) == 1
+
+
+async def test_run_app_in_a_running_loop_stops_on_sigint() -> None:
+    events: list[str] = []
+    banner: list[str] = []
+    started = get_backend().create_event()
+    sigint_handler = signal.getsignal(signal.SIGINT)
+
+    def on_banner(text: str) -> None:
+        banner.append(text)
+        started.set()
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as group:
+            group.start_soon(
+                functools.partial(
+                    web._run_app, _app(events), host="127.0.0.1", port=0, print=on_banner
+                )
+            )
+            await started.wait()
+            port = int(banner[0].split(" ========")[0].rsplit(":", 1)[1])
+            response = await _get(f"http://127.0.0.1:{port}/?t=0")
+            assert response.text == "done"
+            signal.raise_signal(signal.SIGINT)
+    assert banner == [
+        f"======== Running on http://127.0.0.1:{port} ========\n(Press CTRL+C to quit)"
+    ]
+    assert events[0] == "startup" and events[-2:] == ["shutdown", "cleanup"]
+    # The previous SIGINT handler is back.
+    assert signal.getsignal(signal.SIGINT) == sigint_handler
