@@ -17,6 +17,7 @@ CHECKED = [
     "docs/client-advanced.md",
     "docs/client-connector.md",
     "docs/message.md",
+    "docs/running.md",
     "docs/websocket.md",
     "docs/testing.md",
 ]
