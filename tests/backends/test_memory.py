@@ -341,3 +341,60 @@ async def test_listener_factory_failure_resets_the_client() -> None:
         await conn.wait_closed()
     assert isinstance(client.exc, ConnectionResetError)
     await listener.aclose()
+
+
+async def test_a_web_application_serves_over_the_listener() -> None:
+    """The real server stack (Application, Server, RequestHandler) with no socket."""
+    from treadle import web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text=f"hello {request.match_info['name']} from {request.remote}")
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response({"got": (await request.read()).decode()})
+
+    app = web.Application()
+    app.router.add_get("/hello/{name}", hello)
+    app.router.add_post("/echo", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        assert runner.server is not None
+        listener = MemoryListener(runner.server)  # type: ignore[arg-type]
+        client = Recorder()
+        with anyio.fail_after(30):
+            conn = await listener.connect(client)
+            proto = ClientConnection()
+            for i in range(200):
+                if i % 2:
+                    body = b"payload %d" % i
+                    head = Request(
+                        b"POST",
+                        b"/echo",
+                        [(b"Host", b"memory"), (b"Content-Length", b"%d" % len(body))],
+                    )
+                    events = [head, Data(body), EndOfMessage()]
+                    expected = b'{"got": "payload %d"}' % i
+                else:
+                    events = [Request(b"GET", b"/hello/n%d" % i, [(b"Host", b"memory")])]
+                    events.append(EndOfMessage())
+                    expected = b"hello n%d from memory" % i
+                conn.write(b"".join(proto.send(event) for event in events))
+                status, received, done = 0, b"", False
+                while not done:
+                    before = client.received
+                    await client.wait_bytes(before + 1)
+                    assert not client.lost.is_set()
+                    proto.receive_data(client.data[before:])
+                    for event in proto.events():
+                        if isinstance(event, Response):
+                            status = event.status_code
+                        elif isinstance(event, Data):
+                            received += event.data
+                        elif isinstance(event, EndOfMessage):
+                            done = True
+                assert (status, received) == (200, expected)
+            conn.close()
+            await conn.wait_closed()
+    finally:
+        await runner.cleanup()
