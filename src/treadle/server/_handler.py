@@ -24,7 +24,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from ..backends import Backend, Connection, TaskHandle, Timer, get_backend
-from ..message import EMPTY_PAYLOAD, StreamReader
+from ..message import EMPTY_PAYLOAD, ContentDecoder, DecompressionError, StreamReader
 from ..protocol import (
     NEED_DATA,
     ConnectionClosed,
@@ -38,6 +38,7 @@ from ..protocol import (
 )
 from ._error_page import error_response
 from ._exceptions import HTTPBadRequest, HTTPException
+from ._request_decoding import content_encoding, decoder_for, decoding_error
 from ._writer import HTTPWriter
 
 if TYPE_CHECKING:
@@ -71,6 +72,44 @@ class _RequestBody(StreamReader):
             self._continue = None
             handler._send_continue()
         await super()._wait(what)
+
+
+class _DecodingBody(_RequestBody):
+    """A request body decoded from its ``Content-Encoding`` as it arrives."""
+
+    __slots__ = ("_decoder",)
+
+    def __init__(
+        self, limit: int, handler: RequestHandler, expect_continue: bool, decoder: ContentDecoder
+    ) -> None:
+        super().__init__(limit, handler, expect_continue)
+        self._decoder: ContentDecoder | None = decoder
+
+    def feed_data(self, data: bytes) -> None:
+        decoder = self._decoder
+        if decoder is None:
+            return  # failed already: the error is what readers get
+        try:
+            decoded = decoder.decompress(data)
+        except DecompressionError as exc:
+            self._decoder = None
+            self.set_exception(decoding_error(exc, decoder))
+            return
+        if decoded:
+            super().feed_data(decoded)
+
+    def feed_eof(self) -> None:
+        decoder = self._decoder
+        if decoder is not None:
+            try:
+                tail = decoder.flush()
+            except DecompressionError as exc:
+                self._decoder = None
+                self.set_exception(decoding_error(exc, decoder))
+                return
+            if tail:
+                super().feed_data(tail)
+        super().feed_eof()
 
 
 class RequestHandler:
@@ -259,9 +298,17 @@ class RequestHandler:
         head = self._pending
         assert head is not None
         self._pending = None
-        reader = _RequestBody(
-            self._server.read_bufsize, self, self._proto.client_is_waiting_for_100_continue
-        )
+        server = self._server
+        expect = self._proto.client_is_waiting_for_100_continue
+        decoder = None
+        if server.auto_decompress:
+            encoding = content_encoding(head.headers)
+            if encoding is not None:
+                decoder = decoder_for(encoding)
+        if decoder is None:
+            reader: StreamReader = _RequestBody(server.read_bufsize, self, expect)
+        else:
+            reader = _DecodingBody(server.read_bufsize, self, expect, decoder)
         self._receiving = reader
         self._dispatch(head, reader)
         return reader
@@ -338,8 +385,13 @@ class RequestHandler:
                     )
                 await response.prepare(request)
                 await response.write_eof()
+            elif hasattr(response, "write_eof"):
+                await response.write_eof()  # a WebSocketResponse closes (as aiohttp)
         except Exception as exc:
             response = self._handler_failed(request, writer, exc)
+        except BaseException:
+            self._close_switched()  # cancelled: the new protocol ends with its handler
+            raise
         finally:
             self._finish(request, writer)
         if log is not None and response is not None:
@@ -351,6 +403,7 @@ class RequestHandler:
             server_logger.debug("Ignored premature client disconnection: %r", exc)
             return None
         server_logger.error("Error handling request from %r", self.peername, exc_info=exc)
+        self._close_switched()
         if writer.headers_sent or self._switched or self._lost:
             return None  # too late for an error page: the connection closes (_finish)
         try:
@@ -411,6 +464,12 @@ class RequestHandler:
             self._conn.resume_reading()
 
     # -- closing ------------------------------------------------------------------------------
+
+    def _close_switched(self) -> None:
+        """A switched connection's handler failed: close the connection it took over."""
+        conn = self._conn
+        if self._switched and conn is not None and not conn.is_closing():
+            conn.close()
 
     def _answer_error(self, status: int) -> None:
         conn = self._conn

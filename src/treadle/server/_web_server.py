@@ -42,7 +42,8 @@ class Server:
     protection aiohttp lacks; nginx's equivalent defaults to 60 s, Apache's
     mod_reqtimeout to 20-40 s); ``max_line_size``/``max_field_size`` 8190 bytes,
     ``max_headers`` 128, ``max_pipelined_requests`` 64; ``read_bufsize`` is the
-    request-body buffer past which reading pauses.
+    request-body buffer past which reading pauses. ``auto_decompress`` decodes request
+    bodies sent with a ``Content-Encoding`` (gzip, deflate, br, zstd when installed).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class Server:
         max_head_size: int = 65536,
         max_pipelined_requests: int = 64,
         read_bufsize: int = 2**16,
+        auto_decompress: bool = True,
         engine: str | None = None,
         debug: bool = False,
         logger: logging.Logger | None = None,
@@ -77,6 +79,7 @@ class Server:
         self.header_read_timeout = header_read_timeout
         self.tcp_keepalive = tcp_keepalive
         self.read_bufsize = read_bufsize
+        self.auto_decompress = auto_decompress
         self.engine = engine
         self.logger = logger
         self.limits = Limits(
