@@ -400,3 +400,11 @@ async def test_compressed_request_bodies_are_decoded() -> None:
 async def test_corrupt_compressed_body_is_a_400() -> None:
     status, _ = await _upload(b"\x1f\x8b this is not gzip at all", "gzip")
     assert status == 400
+
+
+async def test_decompression_bomb_is_refused() -> None:
+    import gzip
+
+    bomb = gzip.compress(b"\x00" * (2**25 + 1024), compresslevel=1)
+    status, _ = await _upload(bomb, "gzip")
+    assert status == 413
