@@ -201,6 +201,9 @@ def running(name: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} did not start serving within 20 s") from None
                 time.sleep(0.05)
+        # Every contender does the same work: check what it answers before timing it.
+        if get(port, "/") != TEXT or json.loads(get(port, "/json")) != JSON:
+            raise RuntimeError(f"{name} answers something else than the other contenders")
         yield proc, port
     finally:
         proc.send_signal(signal.SIGINT)
