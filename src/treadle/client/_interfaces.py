@@ -10,7 +10,7 @@ this seam, never to a backend connection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -40,6 +40,16 @@ class ConnectionKey:
     proxy: str | None = None
     proxy_headers_hash: int | None = None
     server_hostname: str | None = None
+    # The pool looks a key up several times per request: its hash is computed once.
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.host, self.port, self.is_ssl, self.ssl, self.proxy)
+        value = hash((*fields, self.proxy_headers_hash, self.server_hostname))
+        object.__setattr__(self, "_hash", value)
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 class Exchange(Protocol):
