@@ -18,6 +18,8 @@ from .client import (
     ClientResponse,
     ClientSession,
     ClientTimeout,
+    ClientWebSocketResponse,
+    ClientWSTimeout,
     ContentDisposition,
     CookieJar,
     DigestAuthMiddleware,
@@ -69,6 +71,7 @@ from .message import (
     get_payload,
     parse_content_disposition,
 )
+from .websocket import WebSocketError, WSCloseCode, WSMessage, WSMsgType
 
 __version__ = "0.1.0.dev0"
 
@@ -127,6 +130,12 @@ __all__ = [
     "TraceResponseChunkReceivedParams",
     "BaseConnector",
     "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WebSocketError",
     "Fingerprint",
     "TCPConnector",
     "UnixConnector",

@@ -31,6 +31,7 @@ from ._tracing import (
     TraceRequestStartParams,
     TraceResponseChunkReceivedParams,
 )
+from ._ws import ClientWebSocketResponse, ClientWSTimeout
 
 __all__ = [
     "AbstractCookieJar",
@@ -67,6 +68,8 @@ __all__ = [
     "request",
     "BaseConnector",
     "ClientTimeout",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
     "TCPConnector",
     "UnixConnector",
 ]

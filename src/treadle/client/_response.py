@@ -161,7 +161,9 @@ class ClientResponse:
             self.content = DecodingStreamReader(content, coding, self._max_decompressed_size)
         else:
             self.content = content
-        if content.is_eof():  # the whole body is buffered already (or there is none)
+        if self.status == 101:
+            pass  # switched protocols: the connection is the caller's (ws_connect detaches it)
+        elif content.is_eof():  # the whole body is buffered already (or there is none)
             self._body_done()
         else:
             content.on_eof(self._body_done)

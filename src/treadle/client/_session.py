@@ -39,6 +39,7 @@ from ._session_request import (
 )
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
 from ._tracing import Trace, TraceConfig
+from ._ws import WSRequestContextManager, ws_connect
 
 if TYPE_CHECKING:
     pass
@@ -277,6 +278,15 @@ class ClientSession:
 
     def delete(self, url: str | URL, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
+
+    def ws_connect(self, url: str | URL, **kwargs: Any) -> WSRequestContextManager:
+        """Open a WebSocket: ``async with session.ws_connect(url) as ws`` (see ``_ws.py``).
+
+        Keywords as aiohttp's: ``method, protocols, timeout (ClientWSTimeout),
+        receive_timeout, autoclose, autoping, heartbeat, auth, origin, params, headers,
+        proxy, proxy_auth, ssl, server_hostname, proxy_headers, compress, max_msg_size``.
+        """
+        return WSRequestContextManager(ws_connect(self, url, **kwargs))
 
     async def _request(
         self,

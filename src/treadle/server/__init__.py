@@ -44,6 +44,7 @@ from ._subapps import (
 )
 from ._view import View
 from ._web_server import Server
+from ._websocket import WebSocketReady, WebSocketResponse, WSMsgType
 from ._writer import HTTPWriter, Upgraded
 
 __all__ = [
@@ -106,4 +107,7 @@ __all__ = [
     "UrlMappingMatchInfo",
     "View",
     "domain_rule",
+    "WSMsgType",
+    "WebSocketReady",
+    "WebSocketResponse",
 ]

@@ -19,6 +19,7 @@ is logged with its traceback on ``treadle.server`` and answered 500 without deta
 from __future__ import annotations
 
 import logging
+import traceback
 from collections import deque
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
@@ -321,7 +322,7 @@ class RequestHandler:
         self._queue.append((request, writer))
 
     def _protocol_error(self, exc: RemoteProtocolError) -> None:
-        server_logger.debug("bad request from %r: %s", self.peername, exc)
+        self._server.logger.debug("bad request from %r: %s", self.peername, exc)
         self._error = exc
         if self._pending is not None:  # its body is what was bad: answer the error instead
             self._pending = None
@@ -358,7 +359,7 @@ class RequestHandler:
         if self._current is not None or self._queue or self._switched:
             return  # a handler runs: the server does not time it out
         if self._head_started and self._receiving is None:
-            server_logger.debug("header-read timeout: closing %r", self)
+            self._server.logger.debug("header-read timeout: closing %r", self)
         self._close()
 
     # -- running a handler ------------------------------------------------------------------
@@ -400,14 +401,19 @@ class RequestHandler:
     def _handler_failed(self, request: Any, writer: HTTPWriter, exc: Exception) -> Any:
         conn = self._conn
         if isinstance(exc, ConnectionError) and (self._lost or conn is None or conn.is_closing()):
-            server_logger.debug("Ignored premature client disconnection: %r", exc)
+            self._server.logger.debug("Ignored premature client disconnection: %r", exc)
             return None
-        server_logger.error("Error handling request from %r", self.peername, exc_info=exc)
+        server = self._server
+        server.logger.error("Error handling request from %r", self.peername, exc_info=exc)
         self._close_switched()
         if writer.headers_sent or self._switched or self._lost:
             return None  # too late for an error page: the connection closes (_finish)
         try:
-            out = error_response(self._proto, 500, head_only=request.method == "HEAD")
+            # debug=True shows the traceback (development only: it may reveal internals).
+            details = "".join(traceback.format_exception(exc)) if server.debug else None
+            out = error_response(
+                self._proto, 500, head_only=request.method == "HEAD", details=details
+            )
         except LocalProtocolError:
             return None
         writer._done = True

@@ -374,11 +374,15 @@ class WebSocketChannel:
 
     # -- closing ---------------------------------------------------------------------
 
-    async def close(self, *, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes | str = b"", wait: bool = True
+    ) -> bool:
         """Send Close and wait (up to ``close_timeout``) for the peer's; False if closed.
 
         A peer that never answers cannot hold the connection: after the timeout the
         connection is closed and ``close_code`` is 1006 (ABNORMAL_CLOSURE).
+        ``wait=False`` (aiohttp's ``drop=True``) closes the connection right after our
+        Close without waiting for the peer's.
         """
         if self._closed or self._lost:
             self._close_transport()
@@ -396,7 +400,7 @@ class WebSocketChannel:
         if self._conn is not None and not self._conn.is_reading():
             self._conn.resume_reading()  # the peer's Close must get through
         self._wake()
-        if not self._closing:
+        if not self._closing and wait:
             try:
                 with self._backend.fail_after(self._close_timeout):
                     await self._close_received.wait()
