@@ -408,3 +408,20 @@ async def test_decompression_bomb_is_refused() -> None:
     bomb = gzip.compress(b"\x00" * (2**25 + 1024), compresslevel=1)
     status, _ = await _upload(bomb, "gzip")
     assert status == 413
+
+
+async def test_debug_mode_shows_the_traceback_and_logger_is_used(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(request: Any) -> Response:
+        raise RuntimeError("visible in debug")
+
+    logger = logging.getLogger("test.handler.custom")
+    with caplog.at_level(logging.ERROR, logger="test.handler.custom"):
+        async with serve(broken, debug=True, logger=logger) as (url, _), httpx.AsyncClient() as c:
+            with anyio.fail_after(10):
+                response = await c.get(url + "/")
+    assert response.status_code == 500
+    assert "RuntimeError: visible in debug" in response.text
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert any(r.name == "test.handler.custom" for r in caplog.records)

@@ -30,9 +30,17 @@ def error_page(status: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
     return headers, body
 
 
-def error_response(proto: ServerConnection, status: int, *, head_only: bool = False) -> bytes:
-    """The whole reply through the core (which may refuse with ``LocalProtocolError``)."""
+def error_response(
+    proto: ServerConnection, status: int, *, head_only: bool = False, details: str | None = None
+) -> bytes:
+    """The whole reply through the core (which may refuse with ``LocalProtocolError``).
+
+    ``details`` (a traceback, in debug mode only) follows the status line in the body.
+    """
     headers, body = error_page(status)
+    if details is not None:
+        body += b"\n" + details.encode("utf-8", "replace")
+        headers = [*headers[:1], (b"Content-Length", b"%d" % len(body)), *headers[2:]]
     out = proto.send(Response(status, list(headers)))
     if not head_only:
         out += proto.send(Data(body))

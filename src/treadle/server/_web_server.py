@@ -19,7 +19,7 @@ from typing import Any
 from ..backends import Connection, get_backend
 from ..protocol import Limits
 from ._accesslog import AbstractAccessLogger, AccessLogger, access_logger
-from ._handler import RequestHandler
+from ._handler import RequestHandler, server_logger
 
 __all__ = ["Server"]
 
@@ -42,7 +42,9 @@ class Server:
     protection aiohttp lacks; nginx's equivalent defaults to 60 s, Apache's
     mod_reqtimeout to 20-40 s); ``max_line_size``/``max_field_size`` 8190 bytes,
     ``max_headers`` 128, ``max_pipelined_requests`` 64; ``read_bufsize`` is the
-    request-body buffer past which reading pauses. ``auto_decompress`` decodes request
+    request-body buffer past which reading pauses. Handler errors are logged on
+    ``logger`` (``treadle.server``); ``debug=True`` also puts the traceback in the 500
+    page (development only). ``auto_decompress`` decodes request
     bodies sent with a ``Content-Encoding`` (gzip, deflate, br, zstd when installed).
     """
 
@@ -70,7 +72,7 @@ class Server:
         debug: bool = False,
         logger: logging.Logger | None = None,
     ) -> None:
-        del loop, debug  # aiohttp compatibility: the loop is found at the point of use
+        del loop  # aiohttp compatibility: the loop is found at the point of use
         self.request_handler = handler
         self.request_factory = request_factory or _default_request_factory
         self._request_factory = self.request_factory
@@ -81,7 +83,8 @@ class Server:
         self.read_bufsize = read_bufsize
         self.auto_decompress = auto_decompress
         self.engine = engine
-        self.logger = logger
+        self.logger = logger if logger is not None else server_logger
+        self.debug = debug
         self.limits = Limits(
             max_line_size=max_line_size,
             max_field_size=max_field_size,
