@@ -23,7 +23,7 @@ from treadle.protocol import (
     ServerConnection,
 )
 
-from .conftest import Echo, Recorder
+from .conftest import Echo, Recorder, task_count, wait_for_tasks
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(30)]
 
@@ -398,3 +398,18 @@ async def test_a_web_application_serves_over_the_listener() -> None:
             await conn.wait_closed()
     finally:
         await runner.cleanup()
+
+
+async def test_closed_connections_leave_no_task_or_timer_behind() -> None:
+    backend = get_backend()
+    before = task_count()
+    with anyio.fail_after(10):
+        pairs = [memory_connection_pair(Recorder(), Echo()) for _ in range(20)]
+        for conn, _ in pairs:
+            conn.write(b"ping")
+        for conn, server_conn in pairs:
+            await conn.handler.wait_bytes(4)  # type: ignore[attr-defined]
+            conn.close()
+            await conn.wait_closed()
+            await server_conn.wait_closed()
+        assert await wait_for_tasks(backend, before) <= before

@@ -7,8 +7,11 @@ delivered to the other end's handler on a later turn of the event loop, never in
 ``data_received`` in order, at most one ``eof_received``, exactly one
 ``connection_lost``, and nothing delivered while reading is paused.
 
-Delivery is built on the backend's re-armable :class:`Timer` (armed "now"), so one
-implementation serves asyncio, uvloop and trio.
+Delivery is built on backend primitives, so one implementation serves asyncio, uvloop
+and trio: a re-armable :class:`Timer` armed "now" where that is a plain loop callback
+(asyncio), and on trio (where a timer's expiry is a cancellation) one task per end from
+``backend.spawn``, parked on a backend :class:`Event` while there is nothing to deliver
+-- measured 3-5x faster there.
 
 Buffering model: what one end has written and the other end has not yet received is
 the writer's write buffer (``get_write_buffer_size()``). It pauses ``drain()`` above the
@@ -35,6 +38,7 @@ from ._interface import (
     Event,
     HandlerFactory,
     SocketLike,
+    TaskHandle,
     Timer,
     TLSInfo,
 )
@@ -67,9 +71,11 @@ class MemoryConnection(BaseConnection):
         "_inbox_eof",
         "_low",
         "_peer",
+        "_pump",
         "_read_eof",
         "_reset",
         "_timer",
+        "_wakeup",
         "_write_paused",
     )
 
@@ -89,7 +95,11 @@ class MemoryConnection(BaseConnection):
         self._drain_event: Event | None = None
         self._closed_event = backend.create_event()
         self._armed = False
-        self._timer: Timer = backend.create_timer(self._tick)
+        self._wakeup: Event | None = None
+        self._pump: TaskHandle | None = None
+        self._timer: Timer | None = None
+        if backend.name != "trio":
+            self._timer = backend.create_timer(self._tick)
 
     # -- scheduling -------------------------------------------------------------------
 
@@ -97,7 +107,30 @@ class MemoryConnection(BaseConnection):
         """Run :meth:`_tick` on a later loop turn (once, however often it is asked)."""
         if not self._armed and not self._lost:
             self._armed = True
-            self._timer.arm(self._backend.current_time())
+            if self._timer is not None:
+                self._timer.arm(self._backend.current_time())
+            elif self._pump is None:
+                self._pump = self._backend.spawn(self._run, name=f"treadle {self!r}")
+            else:
+                self._wake()
+
+    def _wake(self) -> None:
+        event = self._wakeup
+        if event is not None:
+            self._wakeup = None
+            event.set()
+
+    async def _run(self) -> None:
+        """The end's delivery task: one :meth:`_tick` per wake-up, until lost."""
+        backend = self._backend
+        while not self._lost:
+            if not self._armed:
+                event = self._wakeup = backend.create_event()
+                await event.wait()
+                continue
+            self._tick()
+            if self._armed:
+                await backend.checkpoint()  # one chunk per loop turn, like a socket read
 
     def _tick(self) -> None:
         self._armed = False
@@ -157,7 +190,9 @@ class MemoryConnection(BaseConnection):
         self._lost = True
         self._closing = True
         self._inbox.clear()
-        self._timer.close()
+        if self._timer is not None:
+            self._timer.close()
+        self._wake()  # the delivery task ends
         self._wake_drain()
         self._closed_event.set()
         peer = self._peer
