@@ -13,6 +13,7 @@ CHECKED = [
     "docs/protocol.md",
     "docs/server-routing.md",
     "docs/server.md",
+    "docs/client.md",
     "docs/client-cookies.md",
     "docs/client-advanced.md",
     "docs/client-connector.md",
