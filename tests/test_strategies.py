@@ -21,8 +21,10 @@ from treadle.protocol import (
     Data,
     EndOfMessage,
     Event,
+    InformationalResponse,
     RemoteProtocolError,
     Request,
+    Response,
     Sentinel,
     ServerConnection,
     available_engines,
@@ -104,6 +106,33 @@ def test_request_events_round_trip(engine: str, data: st.DataObject) -> None:
     client = ClientConnection(engine=engine)
     wire = b"".join(client.send(event) for event in case.events)
     assert _parse_requests([wire], engine) == case.events
+
+
+def _heads_as_sent(events: list[Event], like: list[Event]) -> list[object]:
+    """Response heads as a server re-sends them: always HTTP/1.1, and its standard
+    reason phrase where the original had none; everything else must be identical."""
+    out: list[object] = []
+    for event, original in zip(events, like, strict=False):
+        if isinstance(event, (Response, InformationalResponse)):
+            assert isinstance(original, (Response, InformationalResponse))
+            reason = event.reason if original.reason else b""
+            out.append((type(event), event.status_code, event.headers, reason))
+        else:
+            out.append(event)
+    return out
+
+
+@engines
+@FAST
+@given(case=ts.responses(last=False))
+def test_response_events_round_trip(engine: str, case: ts.ResponseCase) -> None:
+    server = ServerConnection(engine=engine)
+    server.receive_data(b"%s / HTTP/1.1\r\nHost: example.test\r\n\r\n" % case.method)
+    assert [type(event) for event in server.events()] == [Request, EndOfMessage]
+    wire = b"".join(server.send(event) for event in case.events)
+    got = _parse_response(case.method, [wire], engine)
+    assert len(got) == len(case.events)
+    assert _heads_as_sent(got, case.events) == _heads_as_sent(case.events, case.events)
 
 
 @FAST
