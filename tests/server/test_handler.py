@@ -425,3 +425,22 @@ async def test_debug_mode_shows_the_traceback_and_logger_is_used(
     assert "RuntimeError: visible in debug" in response.text
     assert int(response.headers["content-length"]) == len(response.content)
     assert any(r.name == "test.handler.custom" for r in caplog.records)
+
+
+async def test_head_and_no_content_responses_keep_the_connection_usable() -> None:
+    async def handler(request: Any) -> Response:
+        if request.path == "/empty":
+            return Response(status=204)
+        return Response(text="body for GET")
+
+    async with serve(handler) as (url, server), httpx.AsyncClient() as client:
+        with anyio.fail_after(10):
+            head = await client.head(url + "/")
+            empty = await client.get(url + "/empty")
+            get = await client.get(url + "/")
+        assert len(server.connections) == 1  # one keep-alive connection served all three
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len("body for GET"))
+    assert empty.status_code == 204
+    assert get.text == "body for GET"
