@@ -408,14 +408,22 @@ class WebSocketChannel:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 if self._conn is not None:
                     self._conn.abort()
+                self._drop_queue()
                 return True
             except BaseException:
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
                 if self._conn is not None:
                     self._conn.abort()
                 raise
+            # As aiohttp, close() consumes what the peer sent up to its Close: receive()
+            # then returns CLOSED.
+            self._drop_queue()
         self._close_transport()
         return True
+
+    def _drop_queue(self) -> None:
+        self._queue.clear()
+        self._queued_bytes = 0
 
     @property
     def closed(self) -> bool:
