@@ -30,12 +30,6 @@ from .proxy_fixture import ProxyServer
 
 pytestmark = pytest.mark.timeout(60)
 
-# Features the connector/session do not have yet: strict, so that these tests fail
-# loudly (XPASS) the day the feature lands and the mark must go.
-needs_proxy_support = pytest.mark.xfail(
-    reason="TCPConnector raises 'proxies are not supported yet'", strict=True
-)
-
 
 def _echo_headers(payload: dict[str, Any]) -> dict[str, list[str]]:
     headers: dict[str, list[str]] = {}
@@ -116,7 +110,6 @@ async def test_basic_auth(auth_app_url: str) -> None:
 # -- proxies ---------------------------------------------------------------------------
 
 
-@needs_proxy_support
 async def test_http_through_proxy(auth_app_url: str, http_proxy: ProxyServer) -> None:
     with anyio.fail_after(20):
         async with (
@@ -129,7 +122,6 @@ async def test_http_through_proxy(auth_app_url: str, http_proxy: ProxyServer) ->
         assert "proxy-authorization" not in _echo_headers(payload)
 
 
-@needs_proxy_support
 async def test_http_through_auth_proxy(auth_app_url: str, http_proxy_auth: ProxyServer) -> None:
     with anyio.fail_after(20):
         async with ClientSession() as session:
@@ -144,7 +136,6 @@ async def test_http_through_auth_proxy(auth_app_url: str, http_proxy_auth: Proxy
                 assert r.status == 200
 
 
-@needs_proxy_support
 async def test_https_through_connect(auth_app_tls: TLSServer, http_proxy: ProxyServer) -> None:
     with anyio.fail_after(20):
         async with ClientSession() as session:
@@ -157,7 +148,6 @@ async def test_https_through_connect(auth_app_tls: TLSServer, http_proxy: ProxyS
         assert payload["path"] == "/echo"
 
 
-@needs_proxy_support
 async def test_https_through_auth_proxy(
     auth_app_tls: TLSServer, http_proxy_auth: ProxyServer
 ) -> None:
@@ -193,7 +183,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
 
 
-@needs_proxy_support
 async def test_trust_env_proxy_from_environment(
     auth_app_url: str, http_proxy_auth: ProxyServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
