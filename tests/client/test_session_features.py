@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from treadle.client._auth import BasicAuth
-from treadle.client._exceptions import ClientConnectionError, ServerDisconnectedError
+from treadle.client._exceptions import ServerDisconnectedError
 from treadle.client._request import ClientRequest
 from treadle.client._response import ClientResponse
 from treadle.client._session import ClientSession
@@ -112,11 +112,6 @@ async def test_trust_env_reads_netrc(
             assert header(await resp.json(), "authorization") == []
 
 
-@pytest.mark.xfail(
-    reason="TCPConnector proxies are not implemented yet (C1's part)",
-    raises=ClientConnectionError,
-    strict=False,
-)
 async def test_http_proxy_with_auth_and_from_env(
     asgi_url: str, http_proxy_auth: ProxyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,3 +135,43 @@ async def test_http_proxy_with_auth_and_from_env(
                 data = await resp.json()
             # the proxy consumed its credentials; the origin never saw them
             assert header(data, "proxy-authorization") == []
+
+
+@pytest.mark.parametrize("delay", [0, 0.001, 0.01, 0.05, 0.15])
+async def test_cancelling_a_request_leaks_no_connection(asgi_url: str, delay: float) -> None:
+    with anyio.fail_after(10):
+        async with ClientSession() as session:
+            with anyio.move_on_after(delay):
+                async with session.get(asgi_url + "slow?delay=0.1") as resp:
+                    await resp.read()
+            with anyio.move_on_after(delay):
+                async with session.get(asgi_url + "slow-body?delay=0.1") as resp:
+                    await resp.read()
+            connector = session.connector
+            assert connector is not None
+            assert connector._pool.in_use == 0
+            # and the session still works afterwards
+            async with session.get(asgi_url + "status/200") as resp:
+                assert await resp.read() == b"status 200"
+            assert connector._pool.in_use == 0
+
+
+async def test_failing_middleware_and_raise_for_status_release_the_connection(
+    asgi_url: str,
+) -> None:
+    async def broken(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        await handler(request)
+        raise RuntimeError("middleware bug")
+
+    async def check(response: ClientResponse) -> None:
+        raise LookupError(response.status)
+
+    with anyio.fail_after(10):
+        async with ClientSession() as session:
+            with pytest.raises(RuntimeError, match="middleware bug"):
+                await session.get(asgi_url + "stream?n=5&size=100000", middlewares=(broken,))
+            with pytest.raises(LookupError):
+                await session.get(asgi_url + "stream?n=5&size=100000", raise_for_status=check)
+            connector = session.connector
+            assert connector is not None
+            assert connector._pool.in_use == 0

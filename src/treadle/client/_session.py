@@ -465,16 +465,16 @@ class ClientSession:
             raise
 
         check = self._raise_for_status if raise_for_status is None else raise_for_status
-        if check is True:
-            response.raise_for_status()
-        elif check:
-            try:
+        try:
+            if check is True:
+                response.raise_for_status()
+            elif check:
                 await check(response)
-            except BaseException:
-                response.release()
-                raise
-        for trace in traces:
-            await trace.send_request_end(method, url, response.request_info.headers, response)
+            for trace in traces:
+                await trace.send_request_end(method, url, response.request_info.headers, response)
+        except BaseException:
+            response.release()  # the caller never gets it: nobody else would
+            raise
         return response
 
     # -- closing ----------------------------------------------------------------------
@@ -492,6 +492,12 @@ class ClientSession:
     def detach(self) -> None:
         """Forget the connector without closing it."""
         self._connector = None
+
+    def __enter__(self) -> None:
+        raise TypeError("Use async with instead")
+
+    def __exit__(self, *exc: object) -> None:  # pragma: no cover - __enter__ raises
+        pass
 
     async def __aenter__(self) -> ClientSession:
         return self

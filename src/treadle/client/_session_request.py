@@ -60,6 +60,7 @@ class RequestOptions:
         "backend",
         "connecting",
         "deadline",
+        "last_response",
         "limits",
         "max_decompressed_size",
         "read_bufsize",
@@ -84,6 +85,9 @@ class RequestOptions:
         self.read_bufsize = read_bufsize
         self.limits = limits
         self.connecting = False  # which timeout error a total-deadline expiry becomes
+        # The newest response made for this request: closed if a middleware fails after
+        # getting it, so a buggy middleware cannot leak the connection.
+        self.last_response: ClientResponse | None = None
 
 
 def build_middleware_chain(
@@ -146,6 +150,7 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
                 fallback_charset_resolver=session._resolve_charset,
                 original_url=request.original_url,
             )
+            options.last_response = response
             return await response.start(exchange, options.deadline, options.backend)
         except _STALE_ERRORS:
             exchange.close()
@@ -184,20 +189,30 @@ async def run_request(
         if traces:
             for trace in traces:
                 await trace.send_request_start(method, url, request.headers)
-        response = await handler(request)
-        if response._raw_cookie_headers:
-            jar.update_cookies_from_headers(list(response._raw_cookie_headers), response.url)
-        if not allow_redirects or response.status not in REDIRECT_STATUSES:
-            break
-        location = redirect_location(response.headers)
-        if location is None:
-            break
-        for trace in traces:
-            await trace.send_request_redirect(method, url, request.headers, response)
-        history.append(response)
-        if max_redirects and len(history) >= max_redirects:
-            response.close()
-            raise TooManyRedirects(history[0].request_info, tuple(history), status=response.status)
+        try:
+            response = await handler(request)
+        except BaseException:
+            if options.last_response is not None:
+                options.last_response.close()
+            raise
+        try:
+            if response._raw_cookie_headers:
+                jar.update_cookies_from_headers(list(response._raw_cookie_headers), response.url)
+            if not allow_redirects or response.status not in REDIRECT_STATUSES:
+                break
+            location = redirect_location(response.headers)
+            if location is None:
+                break
+            for trace in traces:
+                await trace.send_request_redirect(method, url, request.headers, response)
+            history.append(response)
+            if max_redirects and len(history) >= max_redirects:
+                raise TooManyRedirects(
+                    history[0].request_info, tuple(history), status=response.status
+                )
+        except BaseException:
+            response.close()  # an error or a cancellation: the connection is not kept
+            raise
         response.release()
         plan = plan_redirect(
             response.status, location, url, method, requote_redirect_url=requote_redirect_url
