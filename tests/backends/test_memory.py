@@ -6,7 +6,9 @@ import os
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from treadle import strategies
 from treadle.backends import (
     DEFAULT_HIGH_WATER,
     Connection,
@@ -413,3 +415,36 @@ async def test_closed_connections_leave_no_task_or_timer_behind() -> None:
             await conn.wait_closed()
             await server_conn.wait_closed()
         assert await wait_for_tasks(backend, before) <= before
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=strategies.malformed_requests())
+async def test_the_server_answers_each_malformed_request_with_its_status(
+    case: strategies.MalformedCase,
+) -> None:
+    """Fuzzing the whole server over memory: every defect gets its status, then a close."""
+    from treadle import web
+
+    async def read_all(request: web.Request) -> web.Response:
+        await request.read()  # defects in the body surface here
+        return web.Response(text="accepted")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", read_all)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        listener = MemoryListener(runner.server)  # type: ignore[arg-type]
+        client = Recorder()
+        with anyio.fail_after(10):
+            conn = await listener.connect(client)
+            conn.write(case.data)
+            conn.write_eof()
+            await client.eof.wait()
+            conn.close()
+            await conn.wait_closed()
+    finally:
+        await runner.cleanup()
+    status_line = client.data.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 %d " % case.status_hint), (case.defect, status_line)
+    assert client.data.count(b"HTTP/1.1 ") == 1, "answered more than one request"
