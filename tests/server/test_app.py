@@ -324,3 +324,18 @@ async def test_cached_plain_routes_keep_their_app_stack() -> None:
         responses = await get(url, "/sub/plain", "/sub/plain", "/sub/%70lain", "/sub/other")
     assert [r.status_code for r in responses] == [200, 200, 200, 404]
     assert seen == [(sub, (root, sub))] * 3
+
+
+async def test_an_early_413_reaches_a_client_still_uploading() -> None:
+    # The server answers before the 8 MiB body is read; closing at once would reset
+    # the connection and lose the answer (the server drains the rest instead).
+    app = Application()
+
+    async def upload(request: Any) -> Response:
+        return Response(text=str(len(await request.read())))
+
+    app.router.add_post("/", upload)
+    async with serve(app) as (url, _), httpx.AsyncClient() as client:
+        with anyio.fail_after(20):
+            big = await client.post(url + "/", content=b"x" * (8 * 1024 * 1024))
+    assert big.status_code == 413

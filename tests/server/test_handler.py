@@ -444,3 +444,20 @@ async def test_head_and_no_content_responses_keep_the_connection_usable() -> Non
     assert head.headers["content-length"] == str(len("body for GET"))
     assert empty.status_code == 204
     assert get.text == "body for GET"
+
+
+async def test_unread_body_is_drained_then_the_connection_closes() -> None:
+    backend = get_backend()
+
+    async with serve(hello, lingering_time=0.3) as (url, server), raw_connection(url) as stream:
+        await stream.send(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        await stream.send(b"x" * 1000)
+        # The whole answer, then EOF (the server half-closed), while it still reads.
+        data = await read_until_close(stream)
+        assert data.endswith(b"hello POST /up")
+        await stream.send(b"y" * 1000)  # dropped, no reset
+        start = backend.current_time()
+        with anyio.fail_after(5):
+            while server.connections:
+                await backend.sleep(0.02)
+        assert backend.current_time() - start < 2.0

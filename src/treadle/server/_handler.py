@@ -125,6 +125,7 @@ class RequestHandler:
         "_head_started",
         "_heads",
         "_idle_event",
+        "_lingering",
         "_lost",
         "_paused_for_switch",
         "_peer_eof",
@@ -157,6 +158,7 @@ class RequestHandler:
         self._lost = False
         self._switched = False
         self._paused_for_switch = False
+        self._lingering = False
         self._idle_event: Any = None
 
     def __repr__(self) -> str:
@@ -206,6 +208,8 @@ class RequestHandler:
         server._connections.add(self)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # the rest of a body nobody reads: dropped until the client closes
         self._proto.receive_data(data)
         heads = self._heads
         self._process()
@@ -222,6 +226,9 @@ class RequestHandler:
             self._timer.arm_after(self._server.header_read_timeout)
 
     def eof_received(self) -> None:
+        if self._lingering:
+            self._close()
+            return
         self._proto.receive_data(b"")
         self._process()
 
@@ -437,12 +444,21 @@ class RequestHandler:
             self._wake_idle()
             return
         payload = request.content
-        if self._receiving is payload and payload is not EMPTY_PAYLOAD:
+        unread = self._receiving is payload and payload is not EMPTY_PAYLOAD
+        if unread:
             # The body was not read to its end: the core will not parse what follows.
             self._receiving = None
-        if not writer.finished or self._proto.must_close:
+        if not writer.finished:
             self._close()
-            return
+        elif self._proto.must_close:
+            if unread:
+                self._linger()
+            else:
+                self._close()
+        else:
+            self._resume_after_response()
+
+    def _resume_after_response(self) -> None:
         if self._paused_for_switch:  # an Upgrade request answered without switching
             self._paused_for_switch = False
             assert self._conn is not None
@@ -491,6 +507,24 @@ class RequestHandler:
     def _close(self) -> None:
         if self._conn is not None and not self._switched:
             self._conn.close()
+
+    def _linger(self) -> None:
+        """Close after an answer given before the request body ended (a 413, say).
+
+        Closing at once with unread bytes in the socket makes the kernel send a reset,
+        which can destroy the answer before the client reads it. So the response is
+        followed by a FIN, what the client still sends is read and dropped, and the
+        socket closes when the client closes or after ``lingering_time`` (as aiohttp).
+        """
+        conn = self._conn
+        timer = self._timer
+        if conn is None or timer is None or not conn.can_write_eof():
+            self._close()  # TLS cannot half-close
+            return
+        self._lingering = True
+        conn.write_eof()
+        conn.resume_reading()
+        timer.arm_after(self._server.lingering_time)
 
     def _close_idle(self) -> bool:
         """Close now if no request is being handled or waiting (graceful shutdown)."""

@@ -44,7 +44,8 @@ class Server:
     ``max_headers`` 128, ``max_pipelined_requests`` 64; ``read_bufsize`` is the
     request-body buffer past which reading pauses. Handler errors are logged on
     ``logger`` (``treadle.server``); ``debug=True`` also puts the traceback in the 500
-    page (development only). ``auto_decompress`` decodes request
+    page (development only). ``lingering_time`` (10 s) bounds how long the rest of an
+    unread request body is drained after an early answer. ``auto_decompress`` decodes request
     bodies sent with a ``Content-Encoding`` (gzip, deflate, br, zstd when installed).
     """
 
@@ -61,6 +62,7 @@ class Server:
         keepalive_timeout: float = 75.0,
         header_read_timeout: float = 15.0,
         tcp_keepalive: bool = True,
+        lingering_time: float = 10.0,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
@@ -80,6 +82,7 @@ class Server:
         self.keepalive_timeout = keepalive_timeout
         self.header_read_timeout = header_read_timeout
         self.tcp_keepalive = tcp_keepalive
+        self.lingering_time = lingering_time
         self.read_bufsize = read_bufsize
         self.auto_decompress = auto_decompress
         self.engine = engine
