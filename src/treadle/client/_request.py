@@ -96,12 +96,20 @@ _DEFAULT_HEADERS: Final = (
 )
 
 
+_NO_SKIP: Final[frozenset[str]] = frozenset()
+_CHECKED_METHODS: Final = {
+    name: name
+    for name in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+}
 _connection_keys: dict[tuple[Any, ...], ConnectionKey] = {}
 _CONNECTION_KEYS_MAX = 1024
 
 
 def check_method(method: str) -> str:
     """The method, upper-cased; ``ValueError`` unless it is an RFC 9110 token."""
+    checked = _CHECKED_METHODS.get(method)
+    if checked is not None:
+        return checked
     if not _TOKEN.fullmatch(method):
         raise ValueError(f"Method cannot contain non-token characters {method!r}")
     return method.upper()
@@ -229,7 +237,9 @@ class ClientRequest:
         self.auth = auth
         self._body: Payload | None = None
         # lower-cased names: istr compares case-sensitively inside a set
-        self._skip = frozenset(name.lower() for name in skip_auto_headers or ())
+        self._skip = (
+            frozenset(name.lower() for name in skip_auto_headers) if skip_auto_headers else _NO_SKIP
+        )
         self._expect100 = False
 
         self.headers: CIMultiDict[str] = self._build_headers(headers)
@@ -255,10 +265,12 @@ class ClientRequest:
     # -- building ---------------------------------------------------------------------
 
     def _build_headers(self, headers: Any) -> CIMultiDict[str]:
-        url = self.url
-        result: CIMultiDict[str] = CIMultiDict()
-        host = url.host_port_subcomponent
+        host = self.url.host_port_subcomponent
         assert host is not None  # check_url() refused host-less URLs
+        skip = self._skip
+        if not headers and not skip:  # the common case, in one call
+            return CIMultiDict(((HOST, host), *_DEFAULT_HEADERS))
+        result: CIMultiDict[str] = CIMultiDict()
         result[HOST] = host
         if headers:
             items = headers.items() if isinstance(headers, Mapping) else headers
@@ -267,7 +279,6 @@ class ClientRequest:
                     result[name] = value
                 else:
                     result.add(name, value)
-        skip = self._skip
         for name, value in _DEFAULT_HEADERS:
             if name not in result and name.lower() not in skip:
                 result[name] = value
