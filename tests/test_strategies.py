@@ -16,17 +16,25 @@ from wsproto.frame_protocol import FrameProtocol, Opcode, ParseFailed
 
 from treadle import strategies as ts
 from treadle.protocol import (
+    WS_ENGINE_NAMES,
+    BytesMessage,
     ClientConnection,
+    Close,
     ConnectionClosed,
     Data,
     EndOfMessage,
     Event,
     InformationalResponse,
+    Ping,
+    Pong,
     RemoteProtocolError,
     Request,
     Response,
     Sentinel,
     ServerConnection,
+    TextMessage,
+    WebSocketConnection,
+    WebSocketProtocolError,
     available_engines,
 )
 
@@ -272,6 +280,65 @@ def test_malformed_ws_frames_fail(masked: bool, defect: str, data: st.DataObject
     case = data.draw(ts.malformed_ws_frames(masked=masked, defects=(defect,)))
     with pytest.raises(ParseFailed) as info:
         _ws_receive(case.data, masked=masked)
+    assert info.value.code == case.close_code
+
+
+def _core_events(messages: list[tuple[int, bytes]]) -> list[Event]:
+    """The ``treadle.protocol`` WebSocket events a stream's messages are."""
+    events: list[Event] = []
+    for opcode, payload in messages:
+        if opcode == ts.TEXT:
+            events.append(TextMessage(payload.decode("utf-8")))
+        elif opcode == ts.BINARY:
+            events.append(BytesMessage(payload))
+        elif opcode == ts.PING:
+            events.append(Ping(payload))
+        elif opcode == ts.PONG:
+            events.append(Pong(payload))
+        elif payload:
+            events.append(Close(int.from_bytes(payload[:2], "big"), payload[2:].decode("utf-8")))
+        else:
+            events.append(Close(1005))
+    return events
+
+
+def _core_receive(data: bytes, *, masked: bool, engine: str) -> list[Event]:
+    conn = WebSocketConnection("server" if masked else "client", engine=engine)
+    conn.receive_data(data)
+    return [event for event in conn.events() if not isinstance(event, ConnectionClosed)]
+
+
+ws_engines = pytest.mark.parametrize("engine", WS_ENGINE_NAMES)
+
+
+@ws_engines
+@pytest.mark.parametrize("masked", [True, False], ids=["client-frames", "server-frames"])
+@FAST
+@given(data=st.data())
+def test_ws_streams_decode_with_the_websocket_core(
+    engine: str, masked: bool, data: st.DataObject
+) -> None:
+    case = data.draw(ts.ws_streams(masked=masked))
+    pieces = data.draw(ts.split(case.data))
+    conn = WebSocketConnection("server" if masked else "client", engine=engine)
+    events: list[Event] = []
+    for piece in pieces:
+        conn.receive_data(piece)
+        events += [event for event in conn.events() if not isinstance(event, ConnectionClosed)]
+    assert events == _core_events(case.messages)
+
+
+@ws_engines
+@pytest.mark.parametrize("masked", [True, False], ids=["client-frames", "server-frames"])
+@pytest.mark.parametrize("defect", ts.WS_DEFECTS)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_malformed_ws_frames_fail_the_websocket_core(
+    engine: str, masked: bool, defect: str, data: st.DataObject
+) -> None:
+    case = data.draw(ts.malformed_ws_frames(masked=masked, defects=(defect,)))
+    with pytest.raises(WebSocketProtocolError) as info:
+        _core_receive(case.data, masked=masked, engine=engine)
     assert info.value.code == case.close_code
 
 
