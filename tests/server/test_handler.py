@@ -461,3 +461,13 @@ async def test_unread_body_is_drained_then_the_connection_closes() -> None:
             while server.connections:
                 await backend.sleep(0.02)
         assert backend.current_time() - start < 2.0
+
+
+async def test_error_reaches_a_client_that_sent_more_than_was_read() -> None:
+    async with serve(hello) as (url, _), raw_connection(url) as stream:
+        # 256 KiB of header lines: refused at 64 KiB, while the rest is still coming.
+        await stream.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Fill: " + b"f" * 8000 + b"\r\n")
+        for _ in range(32):
+            await stream.send(b"X-More: " + b"m" * 8000 + b"\r\n")
+        data = await read_until_close(stream)
+    assert data.startswith(b"HTTP/1.1 431 ")

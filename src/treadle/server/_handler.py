@@ -502,7 +502,7 @@ class RequestHandler:
             conn.abort()
             return
         conn.write(out)
-        self._close()
+        self._linger()  # the client may still be sending what we refused
 
     def _close(self) -> None:
         if self._conn is not None and not self._switched:
