@@ -1,0 +1,266 @@
+"""WebSocket echo over one connection: treadle against aiohttp and websockets.
+
+Each contender is a client and a server of the same library: the server (an echo
+endpoint) runs in a subprocess pinned to core 0 with ``taskset``, the client in this
+process on core 1. One connection per run, without compression, strictly one message in
+flight:
+
+    small: 20,000 text messages of 32 bytes  (messages/s)
+    big:   200 binary messages of 1 MiB      (MiB/s, each way)
+
+Contenders: treadle on asyncio, uvloop and trio; aiohttp and websockets on asyncio and
+uvloop. They are interleaved in every round (order rotated); the median of the rounds is
+reported, with ratios to aiohttp on the same loop (trio is compared with aiohttp on
+asyncio). ``TREADLE_BENCH_QUICK=1`` runs a short smoke round.
+
+Run: ``python bench/ws_echo.py [--small N] [--big N] [--rounds R]``; ``--serve LIB LOOP``
+is the server side (used internally).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+SMALL = "x" * 32
+BIG = bytes(range(256)) * 4096  # 1 MiB
+WARMUP = 200
+Result = tuple[float, float]  # (small messages/s, big MiB/s)
+
+
+# -- servers (subprocess) ----------------------------------------------------------------------
+
+
+def _run_loop(loop: str, main: Callable[[], Awaitable[Any]]) -> Any:
+    if loop == "trio":
+        import trio
+
+        return trio.run(main)
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(main())
+    return asyncio.run(main())
+
+
+def serve(lib: str, loop: str) -> None:
+    """An echo server of ``lib`` on ``loop``; prints its port, runs until killed."""
+    if lib == "treadle":
+        from treadle import web
+        from treadle.backends import get_backend, run
+
+        async def treadle_echo(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse(compress=False)
+            await ws.prepare(request)
+            async for msg in ws:
+                if msg.type == web.WSMsgType.TEXT:
+                    await ws.send_str(msg.data)
+                elif msg.type == web.WSMsgType.BINARY:
+                    await ws.send_bytes(msg.data)
+            return ws
+
+        async def treadle_main() -> None:
+            app = web.Application()
+            app.router.add_get("/", treadle_echo)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            print(runner.addresses[0][1], flush=True)
+            while True:
+                await get_backend().sleep(3600)
+
+        run(treadle_main, backend=loop)  # type: ignore[arg-type]
+    elif lib == "aiohttp":
+        from aiohttp import WSMsgType
+        from aiohttp import web as aweb
+
+        async def aiohttp_echo(request: aweb.Request) -> aweb.WebSocketResponse:
+            ws = aweb.WebSocketResponse(compress=False)
+            await ws.prepare(request)
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await ws.send_str(msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await ws.send_bytes(msg.data)
+            return ws
+
+        async def aiohttp_main() -> None:
+            app = aweb.Application()
+            app.router.add_get("/", aiohttp_echo)
+            runner = aweb.AppRunner(app, access_log=None)
+            await runner.setup()
+            await aweb.TCPSite(runner, "127.0.0.1", 0).start()
+            print(runner.addresses[0][1], flush=True)
+            await asyncio.Event().wait()
+
+        _run_loop(loop, aiohttp_main)
+    else:
+        from websockets.asyncio.server import ServerConnection
+        from websockets.asyncio.server import serve as ws_serve
+
+        async def websockets_echo(peer: ServerConnection) -> None:
+            async for message in peer:
+                await peer.send(message)
+
+        async def websockets_main() -> None:
+            async with ws_serve(
+                websockets_echo, "127.0.0.1", 0, compression=None, max_size=None
+            ) as server:
+                print(next(iter(server.sockets)).getsockname()[1], flush=True)
+                await asyncio.Event().wait()
+
+        _run_loop(loop, websockets_main)
+
+
+class ServerProcess:
+    def __init__(self, lib: str, loop: str) -> None:
+        args = [sys.executable, os.path.abspath(__file__), "--serve", lib, loop]
+        if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+            args = ["taskset", "-c", "0", *args]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait(timeout=10)
+            raise RuntimeError(f"{lib} server exited with {self.process.returncode}")
+        self.url = f"ws://127.0.0.1:{int(line)}/"
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+async def _measure(
+    send_str: Callable[[str], Awaitable[None]],
+    send_bytes: Callable[[bytes], Awaitable[None]],
+    receive: Callable[[], Awaitable[Any]],
+    small: int,
+    big: int,
+) -> Result:
+    for _ in range(WARMUP):
+        await send_str(SMALL)
+        await receive()
+    start = time.perf_counter()
+    for _ in range(small):
+        await send_str(SMALL)
+        await receive()
+    middle = time.perf_counter()
+    for _ in range(big):
+        await send_bytes(BIG)
+        await receive()
+    end = time.perf_counter()
+    return small / (middle - start), big * len(BIG) / (1 << 20) / (end - middle)
+
+
+def treadle_client(url: str, loop: str, small: int, big: int) -> Result:
+    import treadle
+    from treadle.backends import run
+
+    async def main() -> Result:
+        async with treadle.ClientSession() as session, session.ws_connect(url) as ws:
+            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big)
+
+    return run(main, backend=loop)  # type: ignore[arg-type, no-any-return]
+
+
+def aiohttp_client(url: str, loop: str, small: int, big: int) -> Result:
+    import aiohttp
+
+    async def main() -> Result:
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big)
+
+    return _run_loop(loop, main)  # type: ignore[no-any-return]
+
+
+def websockets_client(url: str, loop: str, small: int, big: int) -> Result:
+    from websockets.asyncio.client import connect
+
+    async def main() -> Result:
+        async with connect(url, compression=None, max_size=None) as ws:
+            return await _measure(ws.send, ws.send, ws.recv, small, big)
+
+    return _run_loop(loop, main)  # type: ignore[no-any-return]
+
+
+CLIENTS = {"treadle": treadle_client, "aiohttp": aiohttp_client, "websockets": websockets_client}
+CONTENDERS = [
+    ("treadle", "asyncio"),
+    ("treadle", "uvloop"),
+    ("treadle", "trio"),
+    ("aiohttp", "asyncio"),
+    ("aiohttp", "uvloop"),
+    ("websockets", "asyncio"),
+    ("websockets", "uvloop"),
+]
+
+
+def _reference(loop: str) -> str:
+    return "aiohttp uvloop" if loop == "uvloop" else "aiohttp asyncio"
+
+
+def bench(small: int, big: int, rounds: int) -> dict[str, Result]:
+    servers: dict[str, ServerProcess] = {}
+    try:
+        for lib, loop in CONTENDERS:
+            servers[f"{lib} {loop}"] = ServerProcess(lib, loop)
+        names = list(servers)
+        results: dict[str, list[Result]] = {name: [] for name in names}
+        for round_index in range(rounds):
+            shift = round_index % len(names)
+            for name in names[shift:] + names[:shift]:
+                lib, loop = name.split()
+                results[name].append(CLIENTS[lib](servers[name].url, loop, small, big))
+    finally:
+        for server in servers.values():
+            server.close()
+    medians = {
+        name: (
+            statistics.median(r[0] for r in values),
+            statistics.median(r[1] for r in values),
+        )
+        for name, values in results.items()
+    }
+    print(
+        f"one connection, no compression: {small} x 32-byte text and {big} x 1 MiB binary "
+        f"echoes; server pinned to core 0, client on core 1; median of {rounds} rounds"
+    )
+    print(f"{'contender':<20}{'small msg/s':>12}{'ratio':>7}{'big MiB/s':>11}{'ratio':>7}")
+    for name, (rate, throughput) in medians.items():
+        ref = medians[_reference(name.split()[1])]
+        print(
+            f"{name:<20}{rate:>12,.0f}{rate / ref[0]:>7.2f}"
+            f"{throughput:>11,.1f}{throughput / ref[1]:>7.2f}"
+        )
+    return medians
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    quick = bool(os.environ.get("TREADLE_BENCH_QUICK"))
+    parser.add_argument("--small", type=int, default=2000 if quick else 20000)
+    parser.add_argument("--big", type=int, default=20 if quick else 200)
+    parser.add_argument("--rounds", type=int, default=1 if quick else 3)
+    parser.add_argument("--serve", nargs=2, metavar=("LIB", "LOOP"), help=argparse.SUPPRESS)
+    args, _ = parser.parse_known_args()
+    if args.serve:
+        serve(*args.serve)
+        return
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    bench(args.small, args.big, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
