@@ -341,9 +341,9 @@ class RequestHandler:
 
     def _next(self) -> None:
         """Start the next queued request, or answer a pending error, or go idle."""
+        if self._lost:
+            return
         if self._queue:
-            if self._lost:
-                return
             request, writer = self._queue.popleft()
             self._current = request
             backend = self._backend
@@ -358,7 +358,7 @@ class RequestHandler:
             self._close()
             return
         # Idle: the keep-alive clock runs until the next head starts.
-        if not self._head_started and self._timer is not None and not self._lost:
+        if not self._head_started and self._timer is not None:
             self._timer.arm_after(self._server.keepalive_timeout)
         self._wake_idle()
 
