@@ -296,10 +296,6 @@ def _recording_config(events: list[str]) -> TraceConfig:
     return config
 
 
-@pytest.mark.xfail(
-    reason="the session sends request_start on every redirect hop; aiohttp sends it once",
-    strict=True,
-)
 async def test_trace_signals_fire_in_order(auth_app_url: str) -> None:
     events: list[str] = []
     with anyio.fail_after(20):

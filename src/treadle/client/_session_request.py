@@ -186,7 +186,7 @@ async def run_request(
         )
         request = ClientRequest(method, url, **request_kw)
         request._options = options  # type: ignore[attr-defined]
-        if traces:
+        if traces and not history:  # once per request, as aiohttp (not per redirect hop)
             for trace in traces:
                 await trace.send_request_start(method, url, request.headers)
         try:
