@@ -339,3 +339,29 @@ async def test_an_early_413_reaches_a_client_still_uploading() -> None:
         with anyio.fail_after(20):
             big = await client.post(url + "/", content=b"x" * (8 * 1024 * 1024))
     assert big.status_code == 413
+
+
+async def test_on_response_prepare_runs_for_every_app_on_the_path() -> None:
+    root = Application()
+    sub = Application()
+
+    def tagger(tag: str) -> Any:
+        async def on_prepare(request: Any, response: Any) -> None:
+            response.headers[f"X-{tag}"] = "1"
+
+        return on_prepare
+
+    async def handler(request: Any) -> Response:
+        return Response(text="tagged")
+
+    root.on_response_prepare.append(tagger("Root"))
+    sub.on_response_prepare.append(tagger("Sub"))
+    sub.router.add_get("/h", handler)
+    root.add_subapp("/s", sub)
+    async with serve(root) as (url, _):
+        (inner,) = await get(url, "/s/h")
+        (missing,) = await get(url, "/missing")
+    assert inner.headers["x-root"] == inner.headers["x-sub"] == "1"
+    assert missing.status_code == 404
+    assert missing.headers["x-root"] == "1"
+    assert "x-sub" not in missing.headers
