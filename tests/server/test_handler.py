@@ -14,6 +14,7 @@ import pytest
 
 from treadle.backends import get_backend
 from treadle.server import Response
+from treadle.server._app import Application
 from treadle.server._exceptions import HTTPNotFound
 
 from ._serving import raw_connection, read_response, read_until_close, serve
@@ -471,3 +472,37 @@ async def test_error_reaches_a_client_that_sent_more_than_was_read() -> None:
             await stream.send(b"X-More: " + b"m" * 8000 + b"\r\n")
         data = await read_until_close(stream)
     assert data.startswith(b"HTTP/1.1 431 ")
+
+
+async def test_streaming_to_http10_is_delimited_by_close() -> None:
+    from treadle.server import StreamResponse
+
+    async def stream(request: Any) -> StreamResponse:
+        response = StreamResponse()
+        await response.prepare(request)
+        for part in (b"one ", b"two ", b"three"):
+            await response.write(part)
+        await response.write_eof()
+        return response
+
+    async with serve(stream) as (url, _), raw_connection(url) as conn:
+        await conn.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        data = await read_until_close(conn)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding" not in head
+    assert b"Content-Length" not in head
+    assert body == b"one two three"
+
+
+async def test_handler_args_reach_the_server() -> None:
+    app = Application(handler_args={"keepalive_timeout": 0.2})
+
+    async def ok(request: Any) -> Response:
+        return Response(text="ok")
+
+    app.router.add_get("/", ok)
+    async with serve(app) as (url, server), raw_connection(url) as conn:
+        assert server.keepalive_timeout == 0.2
+        await conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = await read_until_close(conn, limit=3)  # closed by the short keep-alive
+    assert data.endswith(b"ok")
