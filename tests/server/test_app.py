@@ -365,3 +365,20 @@ async def test_on_response_prepare_runs_for_every_app_on_the_path() -> None:
     assert missing.status_code == 404
     assert missing.headers["x-root"] == "1"
     assert "x-sub" not in missing.headers
+
+
+async def test_static_files_through_the_runtime(tmp_path: Any) -> None:
+    content = bytes(range(256)) * 400
+    (tmp_path / "data.bin").write_bytes(content)
+    app = Application()
+    app.router.add_static("/static", tmp_path)
+    async with serve(app) as (url, _), httpx.AsyncClient() as client:
+        with anyio.fail_after(10):
+            whole = await client.get(url + "/static/data.bin")
+            part = await client.get(url + "/static/data.bin", headers={"Range": "bytes=100-199"})
+            escape = await client.get(url + "/static/%2e%2e/%2e%2e/etc/passwd")
+    assert whole.status_code == 200
+    assert whole.content == content
+    assert part.status_code == 206
+    assert part.content == content[100:200]
+    assert escape.status_code in (403, 404)
