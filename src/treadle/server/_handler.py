@@ -205,6 +205,7 @@ class RequestHandler:
         # The first request head must arrive in time, as any later one.
         timer.arm_after(server.header_read_timeout)
         self._head_started = True
+        self._close_after = server._shutting_down  # accepted during shutdown: one request
         server._connections.add(self)
 
     def data_received(self, data: bytes) -> None:
