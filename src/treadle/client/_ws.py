@@ -10,8 +10,7 @@ after the ``101``. Its pool slot is freed when the WebSocket's connection ends.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from multidict import CIMultiDict
 
 from ..protocol import ClientHandshake, HandshakeError, PerMessageDeflate
-from ..websocket import WebSocketChannel, WSCloseCode, WSMessage, WSMsgType
+from ..websocket import WebSocketChannel, WSCloseCode
 from ._exceptions import (
     ClientConnectionResetError,
     ServerTimeoutError,
@@ -60,50 +59,51 @@ def _deflate_offer(compress: int) -> PerMessageDeflate | None:
     )
 
 
-class _ClientChannel(WebSocketChannel):
-    """The channel, telling the response when its connection ends (frees the slot)."""
-
-    _on_done: Callable[[], None] | None = None
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        super().connection_lost(exc)
-        done = self._on_done
-        if done is not None:
-            self._on_done = None
-            done()
-
-
-class ClientWebSocketResponse:
+class ClientWebSocketResponse(WebSocketChannel):
     """An open client WebSocket: aiohttp's ``receive``/``send_*``/``close`` API.
 
-    Made by :meth:`ClientSession.ws_connect`; ``async with`` closes it on exit.
+    Made by :meth:`ClientSession.ws_connect`; ``async with`` closes it on exit. It *is*
+    the channel (no delegation layer on the per-message path), with aiohttp's client
+    errors: ``ClientConnectionResetError`` when sending on a closed connection,
+    ``WSMessageTypeError`` from ``receive_str``/``receive_bytes``, ``ServerTimeoutError``
+    when a heartbeat goes unanswered.
     """
 
     def __init__(
         self,
-        channel: WebSocketChannel,
         response: ClientResponse,
         protocol: str | None,
         timeout: ClientWSTimeout,
-        compress: int,
-        client_notakeover: bool,
+        *,
+        deflate: PerMessageDeflate | None = None,
+        max_msg_size: int = 4 * 1024 * 1024,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
     ) -> None:
-        self._channel = channel
+        super().__init__(
+            "client",
+            deflate=deflate,
+            max_msg_size=max_msg_size,
+            autoclose=autoclose,
+            autoping=autoping,
+            heartbeat=heartbeat,
+            receive_timeout=timeout.ws_receive,
+            close_timeout=_NO_CLOSE_WAIT if timeout.ws_close is None else timeout.ws_close,
+            timeout_error=ServerTimeoutError,
+            reset_error=ClientConnectionResetError,
+            type_error=WSMessageTypeError,
+        )
         self._response = response
         self._protocol = protocol
         self._timeout = timeout
-        self._compress = compress
-        self._client_notakeover = client_notakeover
+        self._compress = 0
+        self._client_notakeover = False
+        if deflate is not None:
+            self._compress = deflate.server_max_window_bits or 15
+            self._client_notakeover = deflate.client_no_context_takeover
 
     # -- state -------------------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._channel.closed
-
-    @property
-    def close_code(self) -> int | None:
-        return self._channel.close_code
 
     @property
     def protocol(self) -> str | None:
@@ -121,7 +121,7 @@ class ClientWebSocketResponse:
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``peername``, ``sockname``, ``ssl_object``... of the connection (as asyncio)."""
-        conn = self._channel.connection
+        conn = self.connection
         if conn is None:
             return default
         value = {
@@ -132,96 +132,21 @@ class ClientWebSocketResponse:
         }.get(name)
         return default if value is None else value
 
-    def exception(self) -> BaseException | None:
-        return self._channel.exception()
+    # -- the end -----------------------------------------------------------------------
 
-    # -- receiving ---------------------------------------------------------------------
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        self._response.close()  # frees the pool slot (the socket is ours)
 
-    async def receive(self, timeout: float | None = None) -> WSMessage:
-        return await self._channel.receive(timeout)
-
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        msg = await self._channel.receive(timeout)
-        if msg.type is not WSMsgType.TEXT:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
-            )
-        return msg.data  # type: ignore[no-any-return]
-
-    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
-        msg = await self._channel.receive(timeout)
-        if msg.type is not WSMsgType.BINARY:
-            raise WSMessageTypeError(
-                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
-            )
-        return msg.data  # type: ignore[no-any-return]
-
-    async def receive_json(
-        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
-    ) -> Any:
-        return loads(await self.receive_str(timeout=timeout))
-
-    def __aiter__(self) -> ClientWebSocketResponse:
-        return self
-
-    async def __anext__(self) -> WSMessage:
-        msg = await self._channel.receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            raise StopAsyncIteration
-        return msg
-
-    # -- sending -----------------------------------------------------------------------
-    # The channel raises the builtin ConnectionResetError on a closed connection; the
-    # client's callers catch aiohttp's ClientConnectionResetError (a subclass of it).
-
-    async def send_str(self, data: str, compress: int | None = None) -> None:
-        try:
-            await self._channel.send_str(data, compress)
-        except ConnectionResetError as exc:
-            raise _reset(exc) from exc
-
-    async def send_bytes(
-        self, data: bytes | bytearray | memoryview, compress: int | None = None
-    ) -> None:
-        try:
-            await self._channel.send_bytes(data, compress)
-        except ConnectionResetError as exc:
-            raise _reset(exc) from exc
-
-    async def send_json(
-        self, data: Any, compress: int | None = None, *, dumps: Callable[[Any], str] = json.dumps
-    ) -> None:
-        await self.send_str(dumps(data), compress)
-
-    async def send_frame(
-        self, message: bytes, opcode: WSMsgType, compress: int | None = None
-    ) -> None:
-        try:
-            await self._channel.send_frame(message, opcode, compress)
-        except ConnectionResetError as exc:
-            raise _reset(exc) from exc
-
-    async def ping(self, message: bytes | str = b"") -> None:
-        try:
-            await self._channel.ping(message)
-        except ConnectionResetError as exc:
-            raise _reset(exc) from exc
-
-    async def pong(self, message: bytes | str = b"") -> None:
-        try:
-            await self._channel.pong(message)
-        except ConnectionResetError as exc:
-            raise _reset(exc) from exc
-
-    # -- closing -----------------------------------------------------------------------
-
-    async def close(self, *, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes | str = b"", wait: bool = True
+    ) -> bool:
         """Send Close and wait (up to ``ClientWSTimeout.ws_close``) for the server's."""
         try:
-            return await self._channel.close(code=code, message=message)
+            return await super().close(code=code, message=message, wait=wait)
         finally:
-            if self._channel.closed:
-                self._response.close()  # frees the pool slot (the socket is the channel's)
+            if self.closed:
+                self._response.close()
 
     async def __aenter__(self) -> ClientWebSocketResponse:
         return self
@@ -237,12 +162,6 @@ class ClientWebSocketResponse:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<ClientWebSocketResponse {self._response.url} {state}>"
-
-
-def _reset(exc: ConnectionResetError) -> ConnectionResetError:
-    if isinstance(exc, ClientConnectionResetError):
-        return exc
-    return ClientConnectionResetError(*exc.args)
 
 
 class WSRequestContextManager:
@@ -360,25 +279,18 @@ async def ws_connect(
             )
         conn: Connection
         conn, data, eof = exchange.detach()
-        channel = _ClientChannel(
-            "client",
+        ws = ClientWebSocketResponse(
+            response,
+            protocol,
+            ws_timeout,
             deflate=deflate,
             max_msg_size=max_msg_size,
             autoclose=autoclose,
             autoping=autoping,
             heartbeat=heartbeat,
-            receive_timeout=ws_timeout.ws_receive,
-            close_timeout=_NO_CLOSE_WAIT if ws_timeout.ws_close is None else ws_timeout.ws_close,
-            timeout_error=ServerTimeoutError,
         )
-        channel._on_done = response.close
-        channel.attach(conn, data, eof)
+        ws.attach(conn, data, eof)
     except BaseException:
         response.close()
         raise
-    window = 0
-    notakeover = False
-    if deflate is not None:
-        window = deflate.server_max_window_bits or 15
-        notakeover = deflate.client_no_context_takeover
-    return ClientWebSocketResponse(channel, response, protocol, ws_timeout, window, notakeover)
+    return ws

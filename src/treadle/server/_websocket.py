@@ -192,7 +192,10 @@ class WebSocketResponse(StreamResponse):
     # -- receiving ---------------------------------------------------------------------
 
     async def receive(self, timeout: float | None = None) -> WSMessage:
-        return await self._ws().receive(timeout)
+        channel = self._channel
+        if channel is None:
+            raise RuntimeError(_NOT_PREPARED)
+        return await channel.receive(timeout)
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
         return await self._ws().receive_str(timeout=timeout)
@@ -209,15 +212,18 @@ class WebSocketResponse(StreamResponse):
         return self
 
     async def __anext__(self) -> WSMessage:
-        msg = await self._ws().receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-            raise StopAsyncIteration
-        return msg
+        channel = self._channel
+        if channel is None:
+            raise RuntimeError(_NOT_PREPARED)
+        return await channel.__anext__()
 
     # -- sending -----------------------------------------------------------------------
 
     async def send_str(self, data: str, compress: int | None = None) -> None:
-        await self._ws().send_str(data, compress)
+        channel = self._channel
+        if channel is None:
+            raise RuntimeError(_NOT_PREPARED)
+        await channel.send_str(data, compress)
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None

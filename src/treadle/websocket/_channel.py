@@ -50,6 +50,9 @@ _CLOSED_ACCESS_LIMIT = 5
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+# WSMessage is a NamedTuple: tuple.__new__ builds one without its Python-level __new__
+# (one frame less per received message).
+_new_message = tuple.__new__
 
 
 class WebSocketChannel:
@@ -60,7 +63,10 @@ class WebSocketChannel:
     and ``engine`` configure the protocol core; ``autoclose``, ``autoping``,
     ``heartbeat``, ``receive_timeout`` and ``close_timeout`` behave as in aiohttp.
     ``timeout_error`` builds the error reported when a heartbeat Pong does not come
-    (aiohttp's server uses ``TimeoutError``, its client ``ServerTimeoutError``).
+    (aiohttp's server uses ``TimeoutError``, its client ``ServerTimeoutError``);
+    ``reset_error`` is raised when sending on a closed connection and ``type_error`` when
+    ``receive_str``/``receive_bytes`` get another type (the client passes aiohttp's
+    ``ClientConnectionResetError`` and ``WSMessageTypeError``).
     """
 
     def __init__(
@@ -77,6 +83,8 @@ class WebSocketChannel:
         max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
         engine: str | None = None,
         timeout_error: Callable[[str], BaseException] = TimeoutError,
+        reset_error: type[ConnectionResetError] = ConnectionResetError,
+        type_error: type[TypeError] = TypeError,
         backend: Backend | None = None,
     ) -> None:
         self._proto = WebSocketConnection(
@@ -87,6 +95,7 @@ class WebSocketChannel:
             engine=engine,
         )
         self._backend = backend if backend is not None else get_backend()
+        self._create_event = self._backend.create_event
         self._conn: Connection | None = None
         self._autoclose = autoclose
         self._autoping = autoping
@@ -95,6 +104,9 @@ class WebSocketChannel:
         self._close_timeout = close_timeout
         self._max_queue = max_queue_size
         self._timeout_error = timeout_error
+        self._reset_error = reset_error
+        self._type_error = type_error
+        self._paused = False  # we paused reading (too many bytes queued)
         self._queue: deque[WSMessage] = deque()
         self._queued_bytes = 0
         self._waiter: Event | None = None
@@ -141,12 +153,12 @@ class WebSocketChannel:
                 if kind is TextMessage:
                     text: str = event.data  # type: ignore[attr-defined]
                     if not self._closed:
-                        queue.append(WSMessage(_TEXT, text, None))
+                        queue.append(_new_message(WSMessage, (_TEXT, text, None)))
                         self._queued_bytes += len(text)
                 elif kind is BytesMessage:
                     payload: bytes = event.data  # type: ignore[attr-defined]
                     if not self._closed:
-                        queue.append(WSMessage(_BINARY, payload, None))
+                        queue.append(_new_message(WSMessage, (_BINARY, payload, None)))
                         self._queued_bytes += len(payload)
                 elif kind is Ping:
                     ping: bytes = event.payload  # type: ignore[attr-defined]
@@ -167,6 +179,7 @@ class WebSocketChannel:
             self._on_protocol_error(exc)
         self._wake()
         if self._queued_bytes > self._max_queue and self._conn is not None and not self._closed:
+            self._paused = True
             self._conn.pause_reading()
 
     def eof_received(self) -> None:
@@ -261,43 +274,48 @@ class WebSocketChannel:
                 return WS_CLOSED_MESSAGE
             if self._closing:
                 return WS_CLOSING_MESSAGE
-            await self._wait(timeout if timeout is not None else self._receive_timeout)
+            if timeout is None:
+                timeout = self._receive_timeout
+            # Inlined wait (one coroutine frame less per message): data_received sets it.
+            self._receiving = True
+            try:
+                waiter = self._waiter = self._create_event()
+                if timeout is None:
+                    await waiter.wait()
+                else:
+                    with self._backend.fail_after(timeout):
+                        await waiter.wait()
+            finally:
+                self._waiter = None
+                self._receiving = False
         msg = queue.popleft()
-        if msg.type is _TEXT or msg.type is _BINARY:
-            self._queued_bytes -= len(msg.data)
-            conn = self._conn
-            if (
-                conn is not None
-                and self._queued_bytes <= self._max_queue
-                and not self._closed
-                and not conn.is_reading()
-            ):
-                conn.resume_reading()
+        kind = msg[0]
+        if kind is _TEXT or kind is _BINARY:
+            self._queued_bytes -= len(msg[1])
+            if self._paused and self._queued_bytes <= self._max_queue:
+                self._resume()
         return msg
 
-    async def _wait(self, timeout: float | None) -> None:
-        self._receiving = True
-        try:
-            waiter = self._waiter = self._backend.create_event()
-            if timeout is None:
-                await waiter.wait()
-            else:
-                with self._backend.fail_after(timeout):
-                    await waiter.wait()
-        finally:
-            self._waiter = None
-            self._receiving = False
+    def _resume(self) -> None:
+        self._paused = False
+        conn = self._conn
+        if conn is not None and not conn.is_reading():
+            conn.resume_reading()
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
         msg = await self.receive(timeout)
         if msg.type is not _TEXT:
-            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT")
+            raise self._type_error(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT"
+            )
         return msg.data  # type: ignore[no-any-return]
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         msg = await self.receive(timeout)
         if msg.type is not _BINARY:
-            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY")
+            raise self._type_error(
+                f"Received message {msg.type}:{msg.data!r} is not WSMsgType.BINARY"
+            )
         return msg.data  # type: ignore[no-any-return]
 
     async def receive_json(
@@ -310,28 +328,47 @@ class WebSocketChannel:
 
     async def __anext__(self) -> WSMessage:
         msg = await self.receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+        kind = msg[0]
+        if kind is _TEXT or kind is _BINARY:
+            return msg
+        if kind is WSMsgType.CLOSE or kind is WSMsgType.CLOSING or kind is WSMsgType.CLOSED:
             raise StopAsyncIteration
         return msg
 
     # -- sending ---------------------------------------------------------------------
+    # Hot path: one write, and a drain only when the transport kept bytes back (a
+    # drain can only block then).
 
     async def _send(self, data: bytes) -> None:
         conn = self._conn
         if conn is None:
             raise RuntimeError("the channel is not attached to a connection")
         conn.write(data)
-        await conn.drain()
+        if conn.get_write_buffer_size():
+            await self._drain(conn)
+
+    async def _drain(self, conn: Connection) -> None:
+        try:
+            await conn.drain()
+        except ConnectionResetError as exc:
+            if isinstance(exc, self._reset_error):
+                raise
+            raise self._reset_error(*exc.args) from exc
 
     def _check_open(self) -> None:
         if self._closed or self._lost or (self._conn is not None and self._conn.is_closing()):
-            raise ConnectionResetError("Cannot write to closing transport")
+            raise self._reset_error("Cannot write to closing transport")
 
     async def send_str(self, data: str, compress: int | None = None) -> None:
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        self._check_open()
-        await self._send(self._proto.send_text(data))
+        conn = self._conn
+        if self._closed or self._lost or conn is None or conn.is_closing():
+            self._check_open()
+            raise RuntimeError("the channel is not attached to a connection")
+        conn.write(self._proto.send_text(data))
+        if conn.get_write_buffer_size():
+            await self._drain(conn)
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
@@ -397,8 +434,7 @@ class WebSocketChannel:
         except LocalProtocolError:
             if proto.state is not WSState.CLOSED:
                 raise
-        if self._conn is not None and not self._conn.is_reading():
-            self._conn.resume_reading()  # the peer's Close must get through
+        self._resume()  # the peer's Close must get through
         self._wake()
         if not self._closing and wait:
             try:
