@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["protocol_cycle", "backends_pingpong", "client_get", "server_wrk"]
+BENCHMARKS = ["protocol_cycle", "backends_pingpong", "client_get", "server_wrk", "ws_echo"]
 
 
 def main() -> None:
