@@ -230,7 +230,8 @@ async def test_auth(asgi_url: str) -> None:
                 data = await resp.json()
             assert header(data, "authorization") == ["Basic dXNlcjpwdw=="]
             with pytest.raises(ValueError, match="credentials"):
-                await session.get(URL(asgi_url).with_user("a").with_password("b") / "echo")
+                url = URL(asgi_url).with_user("a").with_password("b") / "echo"
+                await session.get(url, auth=BasicAuth("x", "y"))
 
 
 async def test_links(asgi_url: str) -> None:
@@ -313,3 +314,29 @@ def test_json_serialize_is_used() -> None:
 
     session = ClientSession(json_serialize=dumps)
     assert session.json_serialize is dumps
+
+
+async def test_auth_rules_like_aiohttp(asgi_url: str) -> None:
+    other = asgi_url.replace("127.0.0.1", "localhost")
+    with anyio.fail_after(10):
+        async with ClientSession(asgi_url, auth=BasicAuth("s", "p")) as session:
+            # URL credentials win over the session's default auth
+            creds = URL(asgi_url).with_user("u").with_password("v") / "echo"
+            async with session.get(creds) as resp:
+                assert header(await resp.json(), "authorization") == ["Basic dTp2"]
+            # the default auth is not sent to another origin than base_url's
+            async with session.get(other + "echo") as resp:
+                assert header(await resp.json(), "authorization") == []
+            with pytest.raises(ValueError, match="AUTHORIZATION"):
+                await session.get("echo", headers={"Authorization": "Bearer x"})
+
+
+async def test_http10_requests_ask_for_keep_alive(asgi_url: str) -> None:
+    from treadle.client._request import HttpVersion10
+
+    session = ClientSession(version=HttpVersion10)
+    with anyio.fail_after(10):
+        async with session, session.get(asgi_url + "echo") as resp:
+            data = await resp.json()
+    assert header(data, "connection") == ["keep-alive"]
+    assert resp.version == (1, 1)  # uvicorn answers with its own version

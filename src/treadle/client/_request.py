@@ -448,6 +448,8 @@ class ClientRequest:
     def build_head(self) -> Request:
         """The protocol-core request head; ``ValueError`` on anything that could inject."""
         headers = self.headers
+        if self.version == HttpVersion10 and CONNECTION not in headers:
+            headers[CONNECTION] = "keep-alive"  # HTTP/1.0 closes unless asked (RFC 9112 9.3)
         if (
             self.method in POST_METHODS
             and CONTENT_TYPE not in headers

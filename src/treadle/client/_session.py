@@ -364,10 +364,19 @@ class ClientSession:
         if skip_auto_headers is not None:
             skip = skip | frozenset(skip_auto_headers)
 
-        if auth is None:
-            auth = self._default_auth
-        if auth is not None and (url.raw_user or url.raw_password):
+        url_has_credentials = bool(url.raw_user or url.raw_password)
+        if auth is not None and url_has_credentials:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+        if auth is None and not url_has_credentials and self._default_auth is not None:
+            # the session's credentials go to its base_url's origin only (aiohttp 3.x)
+            base = self._base_url
+            if base is None or base.origin() == url.origin():
+                auth = self._default_auth
+        if auth is not None and all_headers and "Authorization" in all_headers:
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+                "encoded in URL"
+            )
 
         if proxy is None:
             proxy = self._default_proxy
