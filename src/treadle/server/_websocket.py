@@ -14,7 +14,7 @@ with ``Sec-WebSocket-Version``), so a handler that lets it propagate answers cor
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..protocol import HandshakeError, ServerHandshake, WSState
@@ -191,11 +191,14 @@ class WebSocketResponse(StreamResponse):
 
     # -- receiving ---------------------------------------------------------------------
 
-    async def receive(self, timeout: float | None = None) -> WSMessage:
+    # The per-message methods hand back the channel's coroutine instead of awaiting it
+    # in one of their own: one coroutine frame less per message.
+
+    def receive(self, timeout: float | None = None) -> Awaitable[WSMessage]:
         channel = self._channel
         if channel is None:
             raise RuntimeError(_NOT_PREPARED)
-        return await channel.receive(timeout)
+        return channel.receive(timeout)
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
         return await self._ws().receive_str(timeout=timeout)
@@ -211,24 +214,27 @@ class WebSocketResponse(StreamResponse):
     def __aiter__(self) -> WebSocketResponse:
         return self
 
-    async def __anext__(self) -> WSMessage:
+    def __anext__(self) -> Awaitable[WSMessage]:
         channel = self._channel
         if channel is None:
             raise RuntimeError(_NOT_PREPARED)
-        return await channel.__anext__()
+        return channel.__anext__()
 
     # -- sending -----------------------------------------------------------------------
 
-    async def send_str(self, data: str, compress: int | None = None) -> None:
+    def send_str(self, data: str, compress: int | None = None) -> Awaitable[None]:
         channel = self._channel
         if channel is None:
             raise RuntimeError(_NOT_PREPARED)
-        await channel.send_str(data, compress)
+        return channel.send_str(data, compress)
 
-    async def send_bytes(
+    def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
-    ) -> None:
-        await self._ws().send_bytes(data, compress)
+    ) -> Awaitable[None]:
+        channel = self._channel
+        if channel is None:
+            raise RuntimeError(_NOT_PREPARED)
+        return channel.send_bytes(data, compress)
 
     async def send_json(
         self, data: Any, compress: int | None = None, *, dumps: Callable[[Any], str] = json.dumps

@@ -177,7 +177,10 @@ class WebSocketChannel:
                     self._close_transport()
         except WebSocketProtocolError as exc:
             self._on_protocol_error(exc)
-        self._wake()
+        waiter = self._waiter  # _wake(), inlined
+        if waiter is not None and (queue or self._closed or self._lost):
+            self._waiter = None
+            waiter.set()
         if self._queued_bytes > self._max_queue and self._conn is not None and not self._closed:
             self._paused = True
             self._conn.pause_reading()
