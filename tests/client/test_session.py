@@ -340,3 +340,44 @@ async def test_http10_requests_ask_for_keep_alive(asgi_url: str) -> None:
             data = await resp.json()
     assert header(data, "connection") == ["keep-alive"]
     assert resp.version == (1, 1)  # uvicorn answers with its own version
+
+
+async def test_file_uploads_read_in_a_worker_thread(asgi_url: str, tmp_path: Any) -> None:
+    import threading
+
+    path = tmp_path / "upload.bin"
+    path.write_bytes(b"0123456789" * 10_000)
+    readers: set[int] = set()
+
+    class Recording(io.BufferedReader):
+        def read(self, size: int | None = -1) -> bytes:
+            readers.add(threading.get_ident())
+            return super().read(size)
+
+    with anyio.fail_after(10):
+        async with ClientSession() as session:
+            with Recording(io.FileIO(path)) as f:
+                async with session.post(asgi_url + "echo", data=f) as resp:
+                    data = await resp.json()
+            assert len(data["body"]) == 100_000
+            assert header(data, "content-length") == ["100000"]
+            form = FormData()
+            form.add_field("file", Recording(io.FileIO(path)), filename="u.bin")
+            async with session.post(asgi_url + "echo", data=form) as resp:
+                assert "0123456789" in (await resp.json())["body"]
+    assert readers and threading.get_ident() not in readers
+
+
+async def test_expect100_refused_body_is_not_sent(asgi_url: str) -> None:
+    with anyio.fail_after(10):
+        async with ClientSession() as session:
+            # the app answers without reading the body: uvicorn sends no 100 Continue
+            url = asgi_url + "status/417"
+            async with session.post(url, data=b"x" * 100_000, expect100=True) as resp:
+                assert resp.status == 417
+                assert await resp.read() == b"status 417"
+            async with session.get(asgi_url + "status/200") as resp:  # still usable
+                assert resp.status == 200
+            connector = session.connector
+            assert connector is not None
+            assert connector._pool.in_use == 0

@@ -20,10 +20,13 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
+from ..backends import get_backend
 from ..message import (
     PAYLOAD_REGISTRY,
     ContentEncoder,
     FormData,
+    IOBasePayload,
+    MultipartWriter,
     Payload,
     PayloadLookupError,
     accepted_encodings,
@@ -473,6 +476,8 @@ class ClientRequest:
             return
         if self._expect100 and not await exchange.wait_for_100_continue():
             return  # a final response came instead: the body is not sent (RFC 9110 10.1.1)
+        if isinstance(body, IOBasePayload | MultipartWriter):
+            _read_files_in_threads(body, get_backend().run_in_thread)
         write: Callable[[bytes], Awaitable[None]] = exchange.write
         if traces:
             write = _TracingWriter(write, self).write
@@ -493,6 +498,15 @@ class _Writer:
 
     def __init__(self, write: Any) -> None:
         self.write = write
+
+
+def _read_files_in_threads(payload: Payload, run_in_thread: Any) -> None:
+    """Blocking file reads of ``payload`` (and of its parts) go to worker threads."""
+    if isinstance(payload, MultipartWriter):
+        for part, _, _ in payload:
+            _read_files_in_threads(part, run_in_thread)
+    elif isinstance(payload, IOBasePayload) and payload.run_in_thread is None:
+        payload.run_in_thread = run_in_thread  # BytesIOPayload reads inline regardless
 
 
 def _parse_version(version: HttpVersion | str) -> HttpVersion:
