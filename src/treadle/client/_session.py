@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import json
 import warnings
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,6 +28,8 @@ from ._cookiejar import AbstractCookieJar, CookieJar
 from ._env import netrc_auth, proxy_for_url
 from ._exceptions import ClientError, ClientOSError, InvalidUrlClientError
 from ._request import HttpVersion, HttpVersion11
+from ._request_context import _RequestContextManager as _RequestContextManager  # re-export
+from ._request_context import _SessionRequestContextManager
 from ._response import ClientResponse, FallbackCharsetResolver, _utf8_fallback
 from ._session_request import (
     ClientMiddlewareType,
@@ -531,41 +533,6 @@ async def _trace_exception(traces: list[Trace], method: str, url: URL, exc: Base
         await trace.send_request_exception(method, url, CIMultiDict(), exc)
 
 
-class _RequestContextManager:
-    """What ``session.get()`` returns: awaitable, or an ``async with`` that releases."""
-
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Any) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()  # type: ignore[no-any-return]
-
-    def send(self, arg: Any) -> Any:
-        return self._coro.send(arg)
-
-    def throw(self, *args: Any) -> Any:
-        return self._coro.throw(*args)
-
-    def close(self) -> None:
-        self._coro.close()
-
-    async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._resp is not None
-        self._resp.release()
-
-
 _SESSION_ONLY: Final = frozenset(
     {
         "cookie_jar",
@@ -579,41 +546,6 @@ _SESSION_ONLY: Final = frozenset(
         "loop",
     }
 )
-
-
-class _SessionRequestContextManager:
-    """``treadle.request(...)``: a one-shot session closed with the response."""
-
-    __slots__ = ("_coro", "_resp", "_session")
-
-    def __init__(self, coro: Any, session: ClientSession) -> None:
-        self._coro = coro
-        self._session = session
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._await().__await__()
-
-    async def _await(self) -> ClientResponse:
-        try:
-            return await self._coro  # type: ignore[no-any-return]
-        except BaseException:
-            await self._session.close()
-            raise
-
-    async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._await()
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._resp is not None
-        self._resp.release()
-        await self._session.close()
 
 
 def request(
