@@ -6,7 +6,7 @@ from collections import deque
 
 from ._connection import Connection
 from ._engines import make_request_engine
-from ._errors import LocalProtocolError, RemoteProtocolError
+from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import (
     ConnectionClosed,
     Data,
@@ -145,7 +145,14 @@ class ServerConnection(Connection):
             if data.lstrip(b"\r\n"):
                 self._error = RemoteProtocolError("data after Connection: close")
             return
-        super()._feed(data)
+        # Connection._feed, inlined: this runs for every read.
+        try:
+            leftover = self._parser.feed(data)
+        except ProtocolError as exc:
+            self._error = exc
+            return
+        if leftover is not None:
+            self._parsing_stopped(leftover)
 
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switch_pending:
@@ -218,7 +225,11 @@ class ServerConnection(Connection):
         status = event.status_code
         if not 200 <= status <= 999:
             raise LocalProtocolError(f"{status} is not a final status")
-        exchange = self._current_exchange()
+        exchanges = self._exchanges
+        if exchanges and self._writer is None and not self._must_close:
+            exchange = exchanges[0]  # the usual case, checked inline
+        else:
+            exchange = self._current_exchange()
         headers = event.headers
         length, chunked, tokens = outgoing_framing_fields(headers)
         method = exchange.method
@@ -257,6 +268,30 @@ class ServerConnection(Connection):
         if exchange.switch and not tunnel:
             self._resume_parsing()
         return head
+
+    def send_whole(self, response: Response, body: bytes = b"") -> bytes:
+        """``send(response) + send(Data(body)) + send(EndOfMessage())`` in one call.
+
+        The common case of a server: a final response whose whole body is known. The
+        same checks apply (a body longer or shorter than its Content-Length raises
+        ``LocalProtocolError``); only the per-event dispatch and objects are saved.
+        """
+        if type(response) is not Response:
+            raise LocalProtocolError(f"send_whole() takes a final Response, not {response!r}")
+        head = self._send_response(response)
+        writer = self._writer
+        assert writer is not None
+        if writer.framing is Framing.LENGTH and len(body) == writer.remaining:
+            out = head + body if body else head  # the usual case: nothing to frame
+            self._writer = None
+        else:
+            out = head + writer.data(body) if body else head
+            out += writer.end([])
+            self._writer = None
+        exchange = self._exchanges.popleft()
+        if not exchange.keep_alive or not exchange.request_done or self._switched:
+            self._must_close = True
+        return out
 
     def _send_end(self, trailers: Headers) -> bytes:
         out = self._end_body(trailers)

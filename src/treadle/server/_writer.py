@@ -76,7 +76,7 @@ class HTTPWriter:
         """True once the response ended (``write_eof``/``send_whole`` went through)."""
         return self._done
 
-    def _head_bytes(self, status: int, reason: str, headers: RawHeaders) -> bytes:
+    def _response(self, status: int, reason: str, headers: RawHeaders) -> Response:
         if self._headers_sent:
             raise RuntimeError("the response head was already sent")
         # Closing after this response (force_close, shutdown): say so (RFC 9112 9.6).
@@ -84,7 +84,10 @@ class HTTPWriter:
             name.lower() == b"connection" for name, _ in headers
         ):
             headers = [*headers, _CLOSE]
-        head = self._proto.send(Response(status, headers, _reason(status, reason)))
+        return Response(status, headers, _reason(status, reason))
+
+    def _head_bytes(self, status: int, reason: str, headers: RawHeaders) -> bytes:
+        head = self._proto.send(self._response(status, reason, headers))
         self._headers_sent = True
         return head
 
@@ -123,11 +126,9 @@ class HTTPWriter:
             self._conn.write(out)
 
     async def send_whole(self, status: int, reason: str, headers: RawHeaders, body: bytes) -> None:
-        proto = self._proto
-        out = self._head_bytes(status, reason, headers)
-        if body:
-            out += proto.send(Data(body))
-        out += proto.send(EndOfMessage())
+        # The core's one-call path: head, body and end without an event per piece.
+        out = self._proto.send_whole(self._response(status, reason, headers), body)
+        self._headers_sent = True
         self._done = True
         self._output_size = len(body)
         self._conn.write(out)

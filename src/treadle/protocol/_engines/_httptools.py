@@ -54,6 +54,8 @@ class _HeadCollector:
     def __init__(self, limits: Limits) -> None:
         self._limits = limits
         self._max_headers = limits.max_headers
+        # A head no larger than this needs no size check at all (the usual case).
+        self._unchecked_size = min(limits.max_field_size, limits.max_head_size)
         self._headers: Headers = []
         self._head_bytes = 0  # bytes of an unfinished head fed in earlier calls
         self._head_upper = 0  # an upper bound of the same, to know when to check sizes
@@ -91,15 +93,19 @@ class _HeadCollector:
         self._in_head = False
         headers = self._headers
         self._headers = []  # what follows a chunked body are trailers
-        limits = self._limits
         seen = self._head_upper + self._fed  # no field or head can be larger than this
+        if seen > self._unchecked_size:
+            self._check_head_size(headers, start_line_size, seen)
+        return headers
+
+    def _check_head_size(self, headers: Headers, start_line_size: int, seen: int) -> None:
+        limits = self._limits
         if seen > limits.max_field_size:
             check_field_sizes(headers, limits)
         if seen > limits.max_head_size:
             size = start_line_size + sum(len(name) + len(value) + 4 for name, value in headers)
             if size > limits.max_head_size:
                 raise RemoteProtocolError("message head is too large", status_hint=431)
-        return headers
 
     def _account_unfinished_head(self) -> None:
         """Bound the bytes llhttp holds for a head that spans several ``feed`` calls."""
@@ -130,7 +136,12 @@ class HttptoolsRequestEngine(_HeadCollector):
         self._parser = httptools.HttpRequestParser(self)
 
     def on_message_begin(self) -> None:
-        self._begin()
+        # _begin(), inlined: this runs for every request.
+        self._in_message = True
+        self._in_head = True
+        self._began_in_this_feed = True
+        self._head_bytes = 0
+        self._head_upper = 0
         self._url = b""
 
     def on_url(self, url: bytes) -> None:
@@ -142,10 +153,20 @@ class HttptoolsRequestEngine(_HeadCollector):
 
     def on_headers_complete(self) -> None:
         url = self._url
-        headers = self._head_complete(len(url))
+        # _head_complete(), inlined for the hot path.
+        self._in_head = False
+        headers = self._headers
+        self._headers = []  # what follows a chunked body are trailers
+        seen = self._head_upper + self._fed
+        if seen > self._unchecked_size:
+            self._check_head_size(headers, len(url), seen)
         parser = self._parser
+        version = parser.get_http_version()
         self._sink.on_request_head(
-            parser.get_method(), url, _version(parser.get_http_version()), headers
+            parser.get_method(),
+            url,
+            b"1.1" if version == "1.1" else _version(version),
+            headers,
         )
 
     def on_message_complete(self) -> None:
