@@ -175,3 +175,19 @@ async def test_failing_middleware_and_raise_for_status_release_the_connection(
             connector = session.connector
             assert connector is not None
             assert connector._pool.in_use == 0
+
+
+async def test_a_middleware_may_send_a_request_it_built(asgi_url: str) -> None:
+    from yarl import URL
+
+    async def side_request(request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        probe = ClientRequest("GET", URL(asgi_url + "status/204"))
+        probe_response = await handler(probe)
+        probe_response.release()
+        request.headers["X-Probe"] = str(probe_response.status)
+        return await handler(request)
+
+    with anyio.fail_after(10):
+        async with ClientSession(middlewares=(side_request,)) as session:
+            async with session.get(asgi_url + "echo") as resp:
+                assert header(await resp.json(), "x-probe") == ["204"]

@@ -198,6 +198,9 @@ class ClientRequest:
     the next handler (aiohttp 3.12's ``ClientRequest`` seen by middlewares).
     """
 
+    # The session's per-request settings (``_session_request.RequestOptions``).
+    _options: Any = None
+
     def __init__(
         self,
         method: str,

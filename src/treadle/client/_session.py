@@ -228,6 +228,21 @@ class ClientSession:
     def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
         return self._middlewares
 
+    def _default_options(self) -> RequestOptions:
+        """Settings for a request that did not come through ``_request`` (a middleware
+        may build and send its own ``ClientRequest``)."""
+        backend = get_backend()
+        total = self._timeout.total
+        return RequestOptions(
+            backend,
+            self._timeout,
+            backend.current_time() + total if total else None,
+            self._auto_decompress,
+            self._max_decompressed_size,
+            self._read_bufsize,
+            self._limits,
+        )
+
     def _get_connector(self) -> BaseConnector:
         connector = self._connector
         if connector is None:

@@ -2,8 +2,8 @@
 
 Kept apart from ``_session.py`` (options and the public surface) so the per-request path
 reads top to bottom. Per-request options travel on the ``ClientRequest`` itself
-(``_RequestOptions``), so the innermost handler that middlewares call is a bound method
-and no closure is built per request.
+(:class:`RequestOptions`), so the innermost handler that middlewares call is a bound
+method and no closure is built per request.
 
 Timeouts: ``ClientTimeout.total`` is one deadline (``backend.fail_at``) over connecting,
 sending and reading the head, and a timer over the rest of the body (armed by the
@@ -119,7 +119,9 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
     byte of the response arrived (the server closed it while idle) is retried once on
     another connection, as aiohttp does.
     """
-    options: RequestOptions = request._options  # type: ignore[attr-defined]
+    options = request._options
+    if options is None:  # a request a middleware built itself
+        options = request._options = session._default_options()
     head = request.build_head()  # ValueError on injection, before any I/O
     connector = session._get_connector()
     key = request.connection_key
@@ -185,7 +187,7 @@ async def run_request(
             _merge_cookies(jar.filter_cookies(url), cookies) if len(jar) else cookies
         )
         request = ClientRequest(method, url, **request_kw)
-        request._options = options  # type: ignore[attr-defined]
+        request._options = options
         if traces and not history:  # once per request, as aiohttp (not per redirect hop)
             for trace in traces:
                 await trace.send_request_start(method, url, request.headers)
