@@ -190,3 +190,20 @@ def test_connection_key() -> None:
     key = make(url="https://example.com/").connection_key
     assert (key.host, key.port, key.is_ssl) == ("example.com", 443, True)
     assert make(url="http://example.com:81/").connection_key.port == 81
+
+
+async def test_update_body_redoes_the_framing() -> None:
+    req = make("POST", data=b"abc")
+    await req.update_body(b"longer body")
+    fields = head_fields(req)
+    assert fields[b"content-length"] == b"11"
+
+    async def gen():  # type: ignore[no-untyped-def]
+        yield b"x"
+
+    await req.update_body(gen())
+    fields = head_fields(req)
+    assert fields[b"transfer-encoding"] == b"chunked"
+    assert b"content-length" not in fields
+    await req.update_body(None)
+    assert head_fields(req)[b"content-length"] == b"0"

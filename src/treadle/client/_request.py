@@ -351,6 +351,17 @@ class ClientRequest:
             if name not in headers and name.lower() not in skip:
                 headers[name] = value
 
+    async def update_body(self, body: Any) -> None:
+        """Replace the body (a middleware changing what is sent): framing is redone."""
+        headers = self.headers
+        headers.popall(CONTENT_LENGTH, None)
+        if self.chunked:
+            headers.popall(TRANSFER_ENCODING, None)
+            self.chunked = None if self.compress is None else True
+        self.update_body_from_data(body)
+        if body is not None or self.method not in GET_METHODS:
+            self._update_transfer_encoding()
+
     def _update_transfer_encoding(self) -> None:
         headers = self.headers
         te = headers.get(TRANSFER_ENCODING, "").lower()
