@@ -49,6 +49,7 @@ class Outcome:
     side: str
     counts: Counter[str] = field(default_factory=Counter)
     failed: list[str] = field(default_factory=list)
+    lenient: list[str] = field(default_factory=list)  # NON-STRICT and UNIMPLEMENTED ids
     error: str | None = None
 
     def line(self) -> str:
@@ -56,6 +57,8 @@ class Outcome:
         text = f"{self.backend:8s} {self.side:6s}  {counts}"
         if self.error:
             text += f"\n    error: {self.error}"
+        if self.lenient:
+            text += "\n    non-strict/unimplemented: " + " ".join(self.lenient)
         if self.failed:
             text += "\n    failed: " + " ".join(self.failed)
         return text
@@ -80,6 +83,8 @@ def summarize(backend: str, side: str, results: Sequence[Any]) -> Outcome:
             outcome.failed.append(
                 f"{result.case_id}({result.behavior.value}/{result.behavior_close.value})"
             )
+        elif name in ("NON-STRICT", "UNIMPLEMENTED"):
+            outcome.lenient.append(result.case_id)
     return outcome
 
 
