@@ -60,22 +60,10 @@ EXAMPLES: dict[str, tuple[Callable[[str, Proc], None], str | None]] = {
 }
 
 
-# aiohttp 3.x still runs an undecorated ``async def mw(app, handler)`` as an old-style
-# middleware factory (with a DeprecationWarning); treadle's Application calls every
-# middleware new-style, so this seed answers 500. strict: the test says when it is fixed.
-OLD_STYLE = pytest.mark.xfail(
-    reason="old-style middleware factories are not supported by web.Application", strict=True
-)
-
-
+# seed_server_auth_middleware uses an old-style ``async def mw(app, handler)`` factory,
+# which web.Application runs as aiohttp 3.x does (with a DeprecationWarning).
 @pytest.mark.parametrize("backend", BACKEND_NAMES)
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=OLD_STYLE) if name == "seed_server_auth_middleware" else name
-        for name in EXAMPLES
-    ],
-)
+@pytest.mark.parametrize("name", list(EXAMPLES))
 def test_seed_server_example(name: str, backend: str) -> None:
     check, on_exit = EXAMPLES[name]
     args = [f"examples/{name}.py", "--host", "127.0.0.1", "--port", "0", "--backend", backend]

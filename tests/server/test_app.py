@@ -14,6 +14,7 @@ from treadle.server import HTTPForbidden, HTTPNotFound, Response, json_response
 from treadle.server import _routedef as routes
 from treadle.server._app import Application
 from treadle.server._app_support import AppKey, CleanupError
+from treadle.server._middlewares import middleware
 
 from ._serving import raw_connection, read_response, serve
 
@@ -73,6 +74,7 @@ async def test_routes_404_405_and_http_exceptions() -> None:
 async def test_middlewares_run_in_order_around_the_handler() -> None:
     calls: list[str] = []
 
+    @middleware
     async def outer(request: Any, handler: Any) -> Any:
         calls.append("outer in")
         response = await handler(request)
@@ -80,6 +82,7 @@ async def test_middlewares_run_in_order_around_the_handler() -> None:
         response.headers["X-Outer"] = "1"
         return response
 
+    @middleware
     async def inner(request: Any, handler: Any) -> Any:
         calls.append("inner in")
         try:
@@ -96,6 +99,7 @@ async def test_middlewares_run_in_order_around_the_handler() -> None:
 async def test_middleware_sees_http_exceptions_and_404s() -> None:
     seen: list[int] = []
 
+    @middleware
     async def catcher(request: Any, handler: Any) -> Any:
         try:
             return await handler(request)
@@ -117,6 +121,7 @@ async def test_subapp_middlewares_state_and_current_app() -> None:
     root[NAME] = "root"
 
     def tracer(label: str) -> Any:
+        @middleware
         async def mw(request: Any, handler: Any) -> Any:
             order.append(f"{label}:{request.match_info.current_app[NAME]}")
             return await handler(request)
@@ -382,3 +387,31 @@ async def test_static_files_through_the_runtime(tmp_path: Any) -> None:
     assert part.status_code == 206
     assert part.content == content[100:200]
     assert escape.status_code in (403, 404)
+
+
+async def test_old_style_middleware_factories_still_work() -> None:
+    # aiohttp 3.x: an unmarked middleware is a factory (app, handler) -> handler.
+    calls: list[Any] = []
+    app = make_app()
+
+    async def factory(app_arg: Any, handler: Any) -> Any:
+        async def middleware_handler(request: Any) -> Any:
+            calls.append(app_arg is app)
+            response = await handler(request)
+            response.headers["X-Legacy"] = "yes"
+            return response
+
+        return middleware_handler
+
+    @middleware
+    async def modern(request: Any, handler: Any) -> Any:
+        calls.append("modern")
+        return await handler(request)
+
+    app.middlewares.extend([factory, modern])
+    with pytest.warns(DeprecationWarning, match="old-style middleware"):
+        app.freeze()
+    async with serve(app) as (url, _):
+        (response,) = await get(url, "/")
+    assert response.headers["x-legacy"] == "yes"
+    assert calls == [True, "modern"]

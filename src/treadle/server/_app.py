@@ -21,8 +21,9 @@ from ._app_support import (
     CleanupContext,
     Handler,
     Middleware,
-    _fix_current_app,
+    build_legacy_chain,
     build_middleware_chain,
+    prepare_middlewares,
 )
 from ._exceptions import HTTPException
 from ._matchinfo import AbstractRoute, SystemRoute, UrlMappingMatchInfo
@@ -51,7 +52,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     """A web application: ``app.router``, ``app.middlewares``, signals and state.
 
     ``Application(*, logger, middlewares, handler_args, client_max_size, debug)`` as in
-    aiohttp 3.x; middlewares are ``async def mw(request, handler)`` (new style only).
+    aiohttp 3.x; middlewares are ``@middleware async def mw(request, handler)``, or
+    old-style ``async def factory(app, handler)`` factories when unmarked (deprecated).
     """
 
     __slots__ = (
@@ -61,6 +63,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         "_debug",
         "_frozen",
         "_handler_args",
+        "_has_legacy_middlewares",
         "_middlewares",
         "_middlewares_handlers",
         "_needs_host",
@@ -95,10 +98,11 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         for middleware in middlewares:
             self._check_middleware(middleware)
             self._middlewares.append(middleware)
-        self._middlewares_handlers: tuple[Middleware, ...] = ()
+        self._middlewares_handlers: tuple[tuple[Middleware, bool], ...] = ()
         self._run_middlewares: bool | None = None
+        self._has_legacy_middlewares = False
         self._needs_host = False
-        self._route_cache: dict[tuple[str, str], tuple[AbstractRoute, tuple[Any, ...]]] = {}
+        self._route_cache: dict[tuple[str, str], tuple[AbstractRoute, tuple[Any, ...], Any]] = {}
         self._state: dict[str | AppKey[Any], Any] = {}
         self._frozen = False
         self._pre_frozen = False
@@ -274,7 +278,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._on_startup.freeze()
         self._on_shutdown.freeze()
         self._on_cleanup.freeze()
-        self._middlewares_handlers = (*reversed(self._middlewares), _fix_current_app(self))
+        self._middlewares_handlers = prepare_middlewares(self)
+        self._has_legacy_middlewares = any(
+            not new_style for _, new_style in self._middlewares_handlers
+        ) or any(subapp._has_legacy_middlewares for subapp in self._subapps)
         # Middlewares run only when some application of the tree has any.
         self._run_middlewares = bool(self._middlewares) or any(
             subapp._run_middlewares for subapp in self._subapps
@@ -358,18 +365,17 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         key = (method, path)
         cached = self._route_cache.get(key)
         if cached is not None:
-            route, apps = cached
-            match_info = UrlMappingMatchInfo({}, route)
-            for app in apps:
-                match_info.add_app(app)
-            return match_info
+            # Complete (this app included, as _handle would add it) and frozen already.
+            route, apps, current = cached
+            return UrlMappingMatchInfo._complete(route, [*apps], current)
         match_info = self._router.resolve(method, path)
         route = match_info.route
         if type(route.resource) is PlainResource:
             cache = self._route_cache
             if len(cache) >= _ROUTE_CACHE_SIZE:
                 cache.clear()
-            cache[key] = (route, tuple(reversed(match_info.apps)))
+            current = match_info.current_app
+            cache[key] = (route, (self, *match_info.apps), self if current is None else current)
         return match_info
 
     async def _handle(self, request: Request) -> Any:
@@ -383,8 +389,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 path = request.rel_url.raw_path
             method = request._method
             match_info = self._resolve(method, path, request)
-            match_info.add_app(self)
-            match_info.freeze()
+            if not match_info._frozen:  # a route-cache hit comes complete and frozen
+                match_info.add_app(self)
+                match_info.freeze()
             request._match_info = match_info
             if _has_expect(message.headers):
                 # RFC 9110 10.1.1: the route may refuse before the body is sent; the
@@ -394,7 +401,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                     return response
             handler: Handler = match_info.handler
             if self._run_middlewares:
-                if isinstance(match_info.route, SystemRoute):
+                if self._has_legacy_middlewares:
+                    handler = await build_legacy_chain(handler, match_info.apps)
+                elif isinstance(match_info.route, SystemRoute):
                     # A new SystemRoute per miss: caching on it would only fill the cache.
                     handler = build_middleware_chain.__wrapped__(handler, match_info.apps)
                 else:

@@ -7,7 +7,8 @@ public methods.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+import warnings
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache, partial, update_wrapper
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -16,7 +17,14 @@ from ._signals import FrozenList
 if TYPE_CHECKING:
     from ._app import Application
 
-__all__ = ["AppKey", "CleanupContext", "CleanupError", "build_middleware_chain"]
+__all__ = [
+    "AppKey",
+    "CleanupContext",
+    "CleanupError",
+    "build_legacy_chain",
+    "build_middleware_chain",
+    "prepare_middlewares",
+]
 
 T = TypeVar("T")
 
@@ -111,6 +119,29 @@ def _fix_current_app(app: Application) -> Middleware:
     return impl
 
 
+def prepare_middlewares(app: Application) -> tuple[tuple[Middleware, bool], ...]:
+    """``(middleware, new_style)`` pairs of ``app``, innermost first (aiohttp's rule).
+
+    A middleware marked with ``@web.middleware`` is ``async def mw(request, handler)``.
+    An unmarked one is, as in aiohttp 3.x, an old-style factory
+    ``async def factory(app, handler) -> handler`` (deprecated there and here).
+    """
+    pairs: list[tuple[Middleware, bool]] = []
+    for middleware in reversed(app._middlewares):
+        if getattr(middleware, "__middleware_version__", None) == 1:
+            pairs.append((middleware, True))
+        else:
+            warnings.warn(
+                f'old-style middleware "{middleware!r}" deprecated: mark '
+                "'async def mw(request, handler)' with @web.middleware",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            pairs.append((middleware, False))
+    pairs.append((_fix_current_app(app), True))
+    return tuple(pairs)
+
+
 @lru_cache(maxsize=1024)
 def build_middleware_chain(handler: Handler, apps: tuple[Application, ...]) -> Handler:
     """Wrap ``handler`` in the middlewares of ``apps`` (outermost application first).
@@ -118,10 +149,20 @@ def build_middleware_chain(handler: Handler, apps: tuple[Application, ...]) -> H
     The root application's first middleware is the outermost layer; each sub-app's
     middlewares run inside its parents', with ``current_app`` set to that sub-app.
     Cached per (handler, app stack): building partials on every request would cost
-    more than the middlewares themselves.
+    more than the middlewares themselves. New-style middlewares only.
     """
     for app in reversed(apps):
-        middlewares: Sequence[Middleware] = app._middlewares_handlers
-        for middleware in middlewares:
+        for middleware, _ in app._middlewares_handlers:
             handler = update_wrapper(partial(middleware, handler=handler), handler)
+    return handler
+
+
+async def build_legacy_chain(handler: Handler, apps: tuple[Application, ...]) -> Handler:
+    """The same chain when old-style factories are involved (built per request)."""
+    for app in reversed(apps):
+        for middleware, new_style in app._middlewares_handlers:
+            if new_style:
+                handler = update_wrapper(partial(middleware, handler=handler), handler)
+            else:
+                handler = await middleware(app, handler)
     return handler

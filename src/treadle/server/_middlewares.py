@@ -18,9 +18,10 @@ _LEADING_SLASHES = re.compile(r"^//+")
 
 
 def middleware(func: F) -> F:
-    """Mark ``async def mw(request, handler)`` as a middleware (aiohttp compatibility).
+    """Mark ``async def mw(request, handler)`` as a (new-style) middleware.
 
-    Every middleware is new style in treadle; the marker only documents intent.
+    As in aiohttp 3.x, an unmarked middleware is taken for an old-style factory
+    ``async def factory(app, handler) -> handler``.
     """
     func.__middleware_version__ = 1  # type: ignore[attr-defined]
     return func
