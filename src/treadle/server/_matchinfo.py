@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from yarl import URL
 
@@ -162,6 +162,17 @@ class UrlMappingMatchInfo(dict[str, str]):
         self._apps: list[Any] = []
         self._current_app: Any = None
         self._frozen = False
+
+    @classmethod
+    def _complete(cls, route: AbstractRoute, apps: list[Any], current_app: Any) -> Self:
+        """A frozen, variable-free match built without ``__init__``, ``add_app`` or
+        ``freeze`` calls: what the application's route cache answers for plain paths."""
+        self = dict.__new__(cls)
+        self._route = route
+        self._apps = apps
+        self._current_app = current_app
+        self._frozen = True
+        return self
 
     @property
     def handler(self) -> Handler:
