@@ -303,3 +303,32 @@ async def test_async_iteration_stops_at_close() -> None:
     ):
         assert [msg.data async for msg in ws] == ["a", "b", "c"]
         assert ws.close_code == 1000
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        (b"\x81\x84abcd" + bytes(a ^ b for a, b in zip(b"text", b"abcd", strict=True)), 1002),
+        (b"\x83\x00", 1002),  # reserved opcode
+        (b"\x81\x02\xff\xfe", 1007),  # invalid UTF-8
+    ],
+    ids=["masked", "opcode", "utf8"],
+)
+async def test_invalid_frames_from_the_server_fail_the_connection(frame: bytes, code: int) -> None:
+    async with peer_server(_answer_101()) as server:
+        respond = server.respond
+
+        async def with_frame(request: Request, body: bytes, handler: PeerHandler) -> bytes:
+            head = await respond(request, body, handler)
+            assert isinstance(head, bytes)
+            return head + frame  # the bad frame right behind the 101
+
+        server.respond = with_frame
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"http://127.0.0.1:{server.port}/")
+            with anyio.fail_after(5):
+                msg = await ws.receive()
+            assert msg.type is aiohttp.WSMsgType.ERROR
+            assert isinstance(msg.data, aiohttp.WebSocketError) and msg.data.code == code
+            assert ws.close_code == code and ws.closed
+            assert (await ws.receive()).type is aiohttp.WSMsgType.CLOSED
