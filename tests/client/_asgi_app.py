@@ -76,7 +76,12 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
         }
         await _send(send, 200, json.dumps(data).encode(), content_type=b"application/json")
     elif head == "status":
-        await _send(send, int(parts[1]), f"status {parts[1]}".encode())
+        status = int(parts[1])
+        if status in (204, 304):  # no body allowed (RFC 9110 15.3.5, 15.4.5)
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await _send(send, status, f"status {parts[1]}".encode())
     elif head == "redirect":
         n = int(parts[1])
         target = f"/redirect/{n - 1}" if n > 1 else "/echo"

@@ -130,3 +130,18 @@ async def test_decoding_stream_reports_the_raw_stream() -> None:
     assert await stream.readexactly(6) == b"abcabc"
     assert await stream.read() == b"abc" * 998
     assert stream.at_eof()
+
+
+async def test_reading_content_after_release_or_close_fails(asgi_url: str) -> None:
+    with anyio.fail_after(10):
+        async with ClientSession() as session:
+            for end in ("release", "close"):
+                resp = await session.get(asgi_url + "slow-body?delay=5")
+                getattr(resp, end)()
+                with pytest.raises(ClientConnectionError):
+                    await resp.content.read()
+            resp = await session.get(asgi_url + "encoded/gzip")
+            assert await resp.read() == ENCODED_TEXT
+            resp.release()  # after the body was read: the cached body stays readable
+            assert await resp.read() == ENCODED_TEXT
+            assert await resp.content.read() == b""

@@ -187,7 +187,7 @@ async def test_a_middleware_may_send_a_request_it_built(asgi_url: str) -> None:
         request.headers["X-Probe"] = str(probe_response.status)
         return await handler(request)
 
+    session = ClientSession(middlewares=(side_request,))
     with anyio.fail_after(10):
-        async with ClientSession(middlewares=(side_request,)) as session:
-            async with session.get(asgi_url + "echo") as resp:
-                assert header(await resp.json(), "x-probe") == ["204"]
+        async with session, session.get(asgi_url + "echo") as resp:
+            assert header(await resp.json(), "x-probe") == ["204"]

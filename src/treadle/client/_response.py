@@ -400,6 +400,7 @@ class ClientResponse:
         exchange = self._exchange
         if exchange is not None:
             self._exchange = None
+            _end_unread_body(exchange.content)
             exchange.release()
         return _NOOP
 
@@ -411,6 +412,7 @@ class ClientResponse:
         exchange = self._exchange
         if exchange is not None:
             self._exchange = None
+            _end_unread_body(exchange.content)
             exchange.close()
 
     async def wait_for_close(self) -> None:
@@ -438,6 +440,12 @@ class ClientResponse:
 
     def __repr__(self) -> str:
         return f"<ClientResponse({self._real_url}) [{self.status} {self.reason}]>"
+
+
+def _end_unread_body(content: StreamReader) -> None:
+    """Readers of a body whose connection goes away get an error, not a wait forever."""
+    if not content.is_eof() and content.exception() is None:
+        content.set_exception(ClientConnectionError("Connection closed"))
 
 
 _DECODABLE: Final = frozenset({*supported_encodings(), "x-gzip", "identity"})
