@@ -12,6 +12,8 @@ from typing import Any, cast
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wsproto import ConnectionType, WSConnection
+from wsproto import events as wsevents
 from wsproto.frame_protocol import FrameProtocol, Opcode, ParseFailed
 
 from treadle import strategies as ts
@@ -24,6 +26,7 @@ from treadle.protocol import (
     Data,
     EndOfMessage,
     Event,
+    HandshakeError,
     InformationalResponse,
     Ping,
     Pong,
@@ -32,6 +35,7 @@ from treadle.protocol import (
     Response,
     Sentinel,
     ServerConnection,
+    ServerHandshake,
     TextMessage,
     WebSocketConnection,
     WebSocketProtocolError,
@@ -342,6 +346,51 @@ def test_malformed_ws_frames_fail_the_websocket_core(
     assert info.value.code == case.close_code
 
 
+def _handshake_request(case: ts.WSHandshakeCase, engine: str) -> Request:
+    conn = ServerConnection(engine=engine)
+    conn.receive_data(case.data)
+    event = conn.next_event()
+    assert isinstance(event, Request)
+    return event
+
+
+@engines
+@FAST
+@given(case=ts.ws_handshakes())
+def test_ws_handshakes_are_accepted_with_their_key(engine: str, case: ts.WSHandshakeCase) -> None:
+    request = _handshake_request(case, engine)
+    assert request == case.request
+    handshake = ServerHandshake(request.method, request.headers, request.http_version)
+    assert handshake.offered_protocols == case.protocols
+    headers, protocol, _ = handshake.accept(protocols=case.protocols[-1:])
+    assert (b"Sec-WebSocket-Accept", case.accept) in headers
+    assert protocol == (case.protocols[-1] if case.protocols else None)
+
+
+@FAST
+@given(case=ts.ws_handshakes())
+def test_ws_handshakes_are_accepted_by_wsproto(case: ts.WSHandshakeCase) -> None:
+    server = WSConnection(ConnectionType.SERVER)
+    server.receive_data(case.data)
+    (request,) = server.events()
+    assert isinstance(request, wsevents.Request)
+    assert request.subprotocols == case.protocols
+    answer = server.send(wsevents.AcceptConnection())
+    assert b"Sec-WebSocket-Accept: " + case.accept + b"\r\n" in answer
+
+
+@engines
+@pytest.mark.parametrize("defect", ts.WS_HANDSHAKE_DEFECTS)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_malformed_ws_handshakes_are_refused(engine: str, defect: str, data: st.DataObject) -> None:
+    case = data.draw(ts.malformed_ws_handshakes(defects=(defect,)))
+    request = _handshake_request(case, engine)
+    with pytest.raises(HandshakeError) as info:
+        ServerHandshake(request.method, request.headers, request.http_version)
+    assert info.value.status_hint == case.status_hint
+
+
 def test_encode_frame_matches_rfc_6455_examples() -> None:
     # RFC 6455 5.7: a single-frame unmasked and masked text message "Hello".
     assert ts.encode_frame(ts.TEXT, b"Hello") == bytes.fromhex("810548656c6c6f")
@@ -352,6 +401,8 @@ def test_encode_frame_matches_rfc_6455_examples() -> None:
     assert ts.encode_frame(ts.CONTINUATION, b"lo") == bytes.fromhex("80026c6f")
     assert ts.encode_frame(ts.BINARY, bytes(256))[:4] == bytes.fromhex("827e0100")
     assert ts.encode_frame(ts.BINARY, bytes(65536))[:10] == bytes.fromhex("827f0000000000010000")
+    # RFC 6455 1.3: the sample nonce and the accept value it calls for.
+    assert ts.accept_for(b"dGhlIHNhbXBsZSBub25jZQ==") == b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 
 def test_import_without_hypothesis_says_what_to_install() -> None:

@@ -59,6 +59,13 @@ from ._websocket import (
     ws_frames,
     ws_streams,
 )
+from ._ws_handshake import (
+    WS_HANDSHAKE_DEFECTS,
+    WSHandshakeCase,
+    accept_for,
+    malformed_ws_handshakes,
+    ws_handshakes,
+)
 
 __all__ = [
     "BINARY",
@@ -72,12 +79,15 @@ __all__ = [
     "RESPONSE_DEFECTS",
     "TEXT",
     "WS_DEFECTS",
+    "WS_HANDSHAKE_DEFECTS",
     "MalformedCase",
     "RequestCase",
     "ResponseCase",
     "WSFrame",
+    "WSHandshakeCase",
     "WSMalformedCase",
     "WSStreamCase",
+    "accept_for",
     "body_events",
     "chunked_bodies",
     "encode_frame",
@@ -87,6 +97,7 @@ __all__ = [
     "malformed_requests",
     "malformed_responses",
     "malformed_ws_frames",
+    "malformed_ws_handshakes",
     "mutated",
     "pipelined_requests",
     "requests",
@@ -95,5 +106,6 @@ __all__ = [
     "split",
     "targets",
     "ws_frames",
+    "ws_handshakes",
     "ws_streams",
 ]
