@@ -7,7 +7,11 @@ import gzip
 import anyio
 import pytest
 
-from treadle.client._exceptions import ClientConnectionError, ClientPayloadError
+from treadle.client._exceptions import (
+    ClientConnectionError,
+    ClientPayloadError,
+    ClientResponseError,
+)
 from treadle.client._session import ClientSession
 from treadle.message import HAS_BROTLI, HAS_ZSTD, StreamReader, compress
 from treadle.protocol import Request
@@ -145,3 +149,52 @@ async def test_reading_content_after_release_or_close_fails(asgi_url: str) -> No
             resp.release()  # after the body was read: the cached body stays readable
             assert await resp.read() == ENCODED_TEXT
             assert await resp.content.read() == b""
+
+
+async def _odd_heads(request: Request, body: bytes, handler: PeerHandler) -> bytes:
+    if request.target == b"/long-header":
+        return b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 300 + b"\r\nContent-Length: 2\r\n\r\nok"
+    # no charset in the Content-Type, a Latin-1 body, and a Content-Disposition
+    body = "caf\u00e9".encode("latin-1")
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+        b'Content-Disposition: attachment; filename="report.txt"\r\n'
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+async def test_fallback_charset_and_content_disposition() -> None:
+    seen: list[bytes] = []
+
+    def resolve(response: object, body: bytes) -> str:
+        seen.append(body)
+        return "latin-1"
+
+    with anyio.fail_after(10):
+        async with peer_server(_odd_heads) as server:
+            url = f"http://127.0.0.1:{server.port}/"
+            async with ClientSession(fallback_charset_resolver=resolve) as session:
+                async with session.get(url) as resp:
+                    assert await resp.text() == "caf\u00e9"
+                    disposition = resp.content_disposition
+                assert disposition is not None
+                assert (disposition.type, disposition.filename) == ("attachment", "report.txt")
+            assert seen == ["caf\u00e9".encode("latin-1")]
+            async with ClientSession() as session, session.get(url) as resp:
+                with pytest.raises(UnicodeDecodeError):  # UTF-8 by default, as aiohttp
+                    await resp.text()
+                assert await resp.text(errors="replace") == "caf\ufffd"
+
+
+async def test_header_size_limits_apply_to_responses() -> None:
+    with anyio.fail_after(10):
+        async with peer_server(_odd_heads) as server:
+            url = f"http://127.0.0.1:{server.port}/long-header"
+            async with ClientSession() as session, session.get(url) as resp:
+                assert len(resp.headers["X-Long"]) == 300
+            async with ClientSession(max_field_size=100) as session:
+                with pytest.raises(ClientResponseError):
+                    await session.get(url)
+            async with ClientSession() as session:
+                with pytest.raises(ClientResponseError):
+                    await session.get(url, max_field_size=100)
