@@ -85,6 +85,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
         "_conn",
         "_headers",
         "_host",
+        "_match_info",
         "_message",
         "_method",
         "_payload",
@@ -119,7 +120,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
         self._writer = writer
         self._task = task
         self._client_max_size = client_max_size
-        self._state = {} if state is None else state
+        self._state = state  # made on first use: most requests store nothing
         self._headers: CIMultiDictProxy[str] | None = None
         self._rel_url: URL | None = None
         self._url: URL | None = None
@@ -128,6 +129,9 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
         self._remote = remote
         self._body: bytes | None = None
         self._post: MultiDictProxy[str | bytes | FileField] | None = None
+        # Set by the router (``Request``); a slot here so ``Request`` needs no __init__
+        # of its own: one constructor frame per request instead of two.
+        self._match_info: UrlMappingMatchInfo | None = None
 
     def clone(
         self,
@@ -190,7 +194,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
             self._writer,
             self._task,
             client_max_size=client_max_size,
-            state=self._state.copy(),
+            state=None if self._state is None else self._state.copy(),
             scheme=scheme,
             host=host,
             remote=remote,
@@ -465,20 +469,26 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
 
     # -- mapping storage -----------------------------------------------------------------
 
+    def _storage(self) -> dict[str, Any]:
+        state = self._state
+        if state is None:
+            state = self._state = {}
+        return state
+
     def __getitem__(self, key: str) -> Any:
-        return self._state[key]
+        return self._storage()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._state[key] = value
+        self._storage()[key] = value
 
     def __delitem__(self, key: str) -> None:
-        del self._state[key]
+        del self._storage()[key]
 
     def __len__(self) -> int:
-        return len(self._state)
+        return 0 if self._state is None else len(self._state)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._state)
+        return iter(self._storage())
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -493,6 +503,10 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
         target = self._message.target.decode("latin-1")
         return f"<{type(self).__name__} {self._method} {target} >"
 
+    def _wants_prepare_hook(self) -> bool:
+        """Whether ``_prepare_hook`` has anything to run (checked without awaiting)."""
+        return False
+
     async def _prepare_hook(self, response: Any) -> None:
         """Called by ``StreamResponse.prepare``; a bare request has no app signals."""
         return None
@@ -501,35 +515,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
 class Request(BaseRequest):
     """A routed request: adds ``match_info``, ``app`` and ``config_dict``."""
 
-    __slots__ = ("_match_info",)
-
-    def __init__(
-        self,
-        message: RequestEvent,
-        payload: StreamReader,
-        conn: ConnectionInfo,
-        writer: ResponseWriter,
-        task: Any,
-        *,
-        client_max_size: int = 1024**2,
-        state: dict[str, Any] | None = None,
-        scheme: str | None = None,
-        host: str | None = None,
-        remote: str | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            payload,
-            conn,
-            writer,
-            task,
-            client_max_size=client_max_size,
-            state=state,
-            scheme=scheme,
-            host=host,
-            remote=remote,
-        )
-        self._match_info: UrlMappingMatchInfo | None = None
+    __slots__ = ()
 
     def _make_clone(
         self,
@@ -573,6 +559,15 @@ class Request(BaseRequest):
         for app in reversed(apps[: apps.index(current) + 1] if current in apps else apps):
             maps.append(app)
         return ChainMapProxy(maps)
+
+    def _wants_prepare_hook(self) -> bool:
+        match_info = self._match_info
+        if match_info is None:
+            return False
+        for app in match_info._apps:  # noqa: SIM110 -- no generator on the hot path
+            if getattr(app, "on_response_prepare", None):
+                return True
+        return False
 
     async def _prepare_hook(self, response: Any) -> None:
         """Send every routed app's ``on_response_prepare`` (outermost first)."""

@@ -47,6 +47,18 @@ _CONTENT_TYPE: Final = "Content-Type"
 _CONTENT_LENGTH: Final = "Content-Length"
 _sentinel: Any = object()
 
+# ``Content-Type`` values of text bodies, by (content_type, charset): the same str object
+# per response makes the header encoding cache hit by identity. Bounded.
+_text_types: dict[tuple[str | None, str], str] = {}
+
+
+def _text_type(content_type: str | None, charset: str) -> str:
+    value = f"{content_type or 'text/plain'}; charset={charset}"
+    if len(_text_types) >= 256:
+        _text_types.clear()
+    _text_types[(content_type, charset)] = value
+    return value
+
 
 class Response(StreamResponse):
     """A response with a ``body`` (bytes or any payload) or ``text``."""
@@ -79,7 +91,7 @@ class Response(StreamResponse):
             real_headers = CIMultiDict(headers)
         if content_type is not None and "charset" in content_type:
             raise ValueError("charset must not be in content_type argument")
-        if _CONTENT_TYPE in real_headers:
+        if headers is not None and _CONTENT_TYPE in real_headers:
             if content_type is not None or charset is not None:
                 raise ValueError(
                     "passing both Content-Type header and content_type or charset params "
@@ -90,7 +102,9 @@ class Response(StreamResponse):
                 raise TypeError(f"text argument must be str ({type(text)!r})")
             if charset is None:
                 charset = "utf-8"
-            real_headers[_CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            real_headers[_CONTENT_TYPE] = _text_types.get(
+                (content_type, charset)
+            ) or _text_type(content_type, charset)
             body = text.encode(charset)
             text = None
         elif content_type is not None:

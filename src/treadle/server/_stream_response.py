@@ -66,6 +66,28 @@ _WIRE_FLAGS: Final = {
 _WIRE_FLAGS.update({name.title(): bit for name, bit in list(_WIRE_FLAGS.items())})
 _WIRE_FLAG_LENGTHS: Final = frozenset(len(name) for name in _WIRE_FLAGS)
 
+# Encoded header fields and their _WIRE_FLAGS bit, keyed by the ``(name, value)`` str
+# pair: most responses repeat most of their fields, and a hit on the encoded pair also
+# makes the core's own cache of validated field lines hit by identity. Bounded (emptied
+# when full), since a handler may put request-derived values in headers.
+_encoded_fields: dict[tuple[str, str], tuple[tuple[bytes, bytes], int]] = {}
+_ENCODED_FIELDS_MAX = 1024
+# ``Content-Length`` fields for small bodies, made once.
+_LENGTH_FIELDS: Final = tuple((b"Content-Length", b"%d" % size) for size in range(4096))
+
+
+def _encode_field(item: tuple[str, str]) -> tuple[tuple[bytes, bytes], int]:
+    name, value = item
+    bit = _WIRE_FLAGS.get(name)
+    if bit is None:
+        bit = _WIRE_FLAGS.get(name.lower(), 0) if len(name) in _WIRE_FLAG_LENGTHS else 0
+    encoded = ((name.encode("utf-8"), value.encode("utf-8")), bit)
+    if len(_encoded_fields) >= _ENCODED_FIELDS_MAX:
+        _encoded_fields.clear()
+    _encoded_fields[item] = encoded
+    return encoded
+
+
 _date_second: str = ""
 _date_field: tuple[bytes, bytes] = (b"Date", b"")
 
@@ -353,9 +375,16 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         if writer is not None:
             return writer
         self._req = request
-        self._must_be_empty_body = _must_be_empty_body(request.method, self._status)
-        self._prepare_headers(request)
-        await request._prepare_hook(self)
+        method = request.method
+        status = self._status
+        # The usual case (a body to send, no chunking or compression) skips two calls.
+        if status < 200 or status in (204, 304) or method == "HEAD" or method == "CONNECT":
+            self._must_be_empty_body = _must_be_empty_body(method, status)
+            self._prepare_headers(request)
+        elif self._compression or self._chunked:
+            self._prepare_headers(request)
+        if request._wants_prepare_hook():
+            await request._prepare_hook(self)
         writer = self._writer = request.writer
         await self._send_head(writer, request)
         return writer
@@ -405,21 +434,20 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         raw: RawHeaders = []
         append = raw.append
         seen = 0
-        flags = _WIRE_FLAGS
-        lengths = _WIRE_FLAG_LENGTHS
-        for name, value in self._headers.items():
-            append((name.encode("utf-8"), value.encode("utf-8")))
-            bit = flags.get(name)
-            if bit is None:
-                if len(name) not in lengths:
-                    continue
-                bit = flags.get(name.lower(), 0)
+        cached = _encoded_fields.get
+        for item in self._headers.items():
+            field, bit = cached(item) or _encode_field(item)
+            append(field)
             seen |= bit
         if self._cookies:
             for cookie in self._cookie_fields():
                 append((b"Set-Cookie", cookie.encode("utf-8")))
         if extra_length is not None and not seen & _HAS_LENGTH:
-            append((b"Content-Length", b"%d" % extra_length))
+            append(
+                _LENGTH_FIELDS[extra_length]
+                if extra_length < 4096
+                else (b"Content-Length", b"%d" % extra_length)
+            )
         # RFC 9110 8.3: a type for content only (aiohttp sends none for an empty body).
         if not seen & _HAS_TYPE and not self._must_be_empty_body and extra_length != 0:
             append((b"Content-Type", b"application/octet-stream"))
