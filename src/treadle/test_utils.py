@@ -163,8 +163,13 @@ class BaseTestServer:
         """The running ``web.Server`` (its ``connections``, ``requests_count``...)."""
         return self.runner.server if self.runner is not None else None
 
-    async def _dial(self, handler: ConnectionHandler) -> Connection:
-        """What a :class:`MemoryConnector` calls to open a connection to this server."""
+    async def dial(self, handler: ConnectionHandler) -> Connection:
+        """A raw connection to this in-memory server, for tests that speak bytes.
+
+        ``handler`` is a ``treadle.backends.ConnectionHandler`` (``connection_made``,
+        ``data_received``, ``eof_received``, ``connection_lost``); the connection
+        returned is its end. The client's :class:`MemoryConnector` dials this way too.
+        """
         site = self._site
         if not isinstance(site, MemorySite) or site.listener is None:
             raise ConnectionRefusedError("the in-memory test server is not running")
@@ -172,7 +177,7 @@ class BaseTestServer:
 
     def _client_connector(self) -> MemoryConnector | None:
         """The connector a client of this server needs (None: the default TCP one)."""
-        return MemoryConnector(self._dial) if self.transport == "memory" else None
+        return MemoryConnector(self.dial) if self.transport == "memory" else None
 
     async def close(self) -> None:
         """Stop the server gracefully (idempotent)."""
