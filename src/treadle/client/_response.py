@@ -35,6 +35,7 @@ from ._request import HttpVersion, HttpVersion10, HttpVersion11
 
 if TYPE_CHECKING:
     from ..backends import Backend, Timer
+    from ..protocol import Response
     from ._interfaces import Exchange
 
 __all__ = ["ClientResponse", "ContentDisposition"]
@@ -133,7 +134,20 @@ class ClientResponse:
         """Read the head from ``exchange``; ``deadline`` bounds the rest of the body."""
         self._exchange = exchange
         self._closed = False
-        head = await exchange.read_head()
+        self.apply_head(exchange, await exchange.read_head(), deadline, backend)
+        return self
+
+    def apply_head(
+        self,
+        exchange: Exchange,
+        head: Response,
+        deadline: float | None = None,
+        backend: Backend | None = None,
+    ) -> None:
+        """Take the response head read from ``exchange`` (``start()`` without the await,
+        so the session's await chain is one frame shorter)."""
+        self._exchange = exchange
+        self._closed = False
         self.status = head.status_code
         self.reason = head.reason.decode("latin-1")
         self.version = _VERSIONS.get(head.http_version) or HttpVersion(
@@ -171,7 +185,6 @@ class ClientResponse:
                 backend = backend if backend is not None else get_backend()
                 timer = self._timer = backend.create_timer(self._total_timeout)
                 timer.arm(deadline)
-        return self
 
     def _total_timeout(self) -> None:
         """``ClientTimeout.total`` passed while the body was still arriving."""

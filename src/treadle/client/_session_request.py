@@ -153,7 +153,9 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
                 original_url=request.original_url,
             )
             options.last_response = response
-            return await response.start(exchange, options.deadline, options.backend)
+            response_head = await exchange.read_head()
+            response.apply_head(exchange, response_head, options.deadline, options.backend)
+            return response
         except _STALE_ERRORS:
             exchange.close()
             if retry and exchange.reused:
