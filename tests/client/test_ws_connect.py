@@ -4,11 +4,13 @@ backend: handshake checks, timeouts, heartbeat, limits, errors and the pool slot
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
 import pytest
+import trustme
 
 import treadle as aiohttp
 from treadle import web
@@ -332,3 +334,27 @@ async def test_invalid_frames_from_the_server_fail_the_connection(frame: bytes, 
             assert isinstance(msg.data, aiohttp.WebSocketError) and msg.data.code == code
             assert ws.close_code == code and ws.closed
             assert (await ws.receive()).type is aiohttp.WSMsgType.CLOSED
+
+
+async def test_wss_with_a_trusted_certificate() -> None:
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx).start()
+        port = runner.addresses[0][1]
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"wss://localhost:{port}/ws", ssl=client_ctx) as ws:
+                assert ws.get_extra_info("ssl_object") is not None
+                await ws.send_str("secret" * 10_000)
+                assert await ws.receive_str() == "secret" * 10_000
+            with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                await session.ws_connect(f"wss://localhost:{port}/ws")  # untrusted CA
+    finally:
+        await runner.cleanup()
