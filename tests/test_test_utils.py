@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from treadle import web
+from treadle import WSMsgType, web
 from treadle.client import ClientConnectorError
 from treadle.test_utils import (
     RawTestServer,
@@ -232,3 +232,36 @@ def test_make_mocked_request_is_exported() -> None:
     assert req.path == "/a"
     assert req.query["b"] == "c"
     assert req.headers["X-A"] == "1"
+
+
+def ws_app() -> web.Application:
+    async def echo_ws(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await ws.send_str("echo: " + msg.data)
+            elif msg.type == WSMsgType.BINARY:
+                await ws.send_bytes(msg.data[::-1])
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo_ws)
+    return app
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_ws_connect(transport: str) -> None:
+    with anyio.fail_after(20):
+        async with TestClient(TestServer(ws_app(), transport=transport)) as client:
+            async with client.ws_connect("/ws") as ws:
+                await ws.send_str("hi")
+                assert await ws.receive_str() == "echo: hi"
+                await ws.send_bytes(b"abc")
+                assert await ws.receive_bytes() == b"cba"
+            assert ws.closed
+            # a WebSocket left open is closed by the client
+            ws2 = await client.ws_connect("/ws")
+            await ws2.send_str("x")
+            assert await ws2.receive_str() == "echo: x"
+        assert ws2.closed

@@ -29,7 +29,8 @@ from yarl import URL
 from ._test_memory import MemoryConnector, MemorySite
 from .backends import Connection, ConnectionHandler
 from .client import ClientResponse, ClientSession, CookieJar
-from .client._session import _RequestContextManager
+from .client._request_context import _RequestContextManager
+from .client._ws import ClientWebSocketResponse, WSRequestContextManager
 from .server import (
     Application,
     AppRunner,
@@ -275,7 +276,7 @@ class TestClient:
         self._session = ClientSession(cookie_jar=cookie_jar, **kwargs)
         self._closed = False
         self._responses: list[ClientResponse] = []
-        self._websockets: list[Any] = []
+        self._websockets: list[ClientWebSocketResponse] = []
 
     async def start_server(self) -> None:
         await self._server.start_server()
@@ -338,6 +339,18 @@ class TestClient:
 
     def delete(self, path: str | URL, **kwargs: Any) -> _RequestContextManager:
         return _RequestContextManager(self._request("DELETE", path, **kwargs))
+
+    def ws_connect(self, path: str | URL, **kwargs: Any) -> WSRequestContextManager:
+        """Open a WebSocket to ``path``: ``async with client.ws_connect("/ws") as ws``.
+
+        Keywords are ``ClientSession.ws_connect``'s; the WebSocket is closed by ``close()``.
+        """
+        return WSRequestContextManager(self._ws_connect(path, **kwargs))
+
+    async def _ws_connect(self, path: str | URL, **kwargs: Any) -> ClientWebSocketResponse:
+        ws = await self._session.ws_connect(self.make_url(path), **kwargs)
+        self._websockets.append(ws)
+        return ws
 
     @property
     def closed(self) -> bool:
