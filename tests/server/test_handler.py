@@ -506,3 +506,22 @@ async def test_handler_args_reach_the_server() -> None:
         await conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         data = await read_until_close(conn, limit=3)  # closed by the short keep-alive
     assert data.endswith(b"ok")
+
+
+async def test_pipelined_requests_then_eof_are_all_answered() -> None:
+    async with serve(hello) as (url, _), raw_connection(url) as conn:
+        await conn.send(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        await conn.send_eof()
+        data = await read_until_close(conn)
+    first, second = data.split(b"HTTP/1.1 200 OK")[1:]
+    assert first.endswith(b"hello GET /1")
+    assert b"Connection: close" not in first  # only the last answer says it
+    assert second.endswith(b"hello GET /2")
+
+
+async def test_head_with_a_malformed_body_gets_a_bodiless_400() -> None:
+    async with serve(hello) as (url, _), raw_connection(url) as conn:
+        await conn.send(b"HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        data = await read_until_close(conn)
+    assert data.startswith(b"HTTP/1.1 400 ")
+    assert data.endswith(b"\r\n\r\n")  # a HEAD answer has no body

@@ -6,10 +6,11 @@ browser): the body is the status line's text, nothing else.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
 from http import HTTPStatus
 
-from ..protocol import Data, EndOfMessage, Response, ServerConnection
+from ..protocol import Data, EndOfMessage, LocalProtocolError, Response, ServerConnection
 
 __all__ = ["error_page", "error_response"]
 
@@ -43,5 +44,7 @@ def error_response(
         headers = [*headers[:1], (b"Content-Length", b"%d" % len(body)), *headers[2:]]
     out = proto.send(Response(status, list(headers)))
     if not head_only:
-        out += proto.send(Data(body))
+        # LocalProtocolError: the request was a HEAD, the head alone answers it.
+        with suppress(LocalProtocolError):
+            out += proto.send(Data(body))
     return out + proto.send(EndOfMessage())

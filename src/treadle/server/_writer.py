@@ -79,9 +79,13 @@ class HTTPWriter:
     def _response(self, status: int, reason: str, headers: RawHeaders) -> Response:
         if self._headers_sent:
             raise RuntimeError("the response head was already sent")
-        # Closing after this response (force_close, shutdown): say so (RFC 9112 9.6).
-        if self._owner._close_after and not any(
-            name.lower() == b"connection" for name, _ in headers
+        # The last response before closing (force_close, shutdown, the client's EOF):
+        # say so (RFC 9112 9.6). Requests already queued behind it are answered first.
+        owner = self._owner
+        if (
+            owner._close_after
+            and not owner._queue
+            and not any(name.lower() == b"connection" for name, _ in headers)
         ):
             headers = [*headers, _CLOSE]
         return Response(status, headers, _reason(status, reason))
