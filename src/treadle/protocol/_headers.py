@@ -15,6 +15,7 @@ __all__ = [
     "FieldSummary",
     "check_coding_ows",
     "check_trailer_name",
+    "scan_fields",
     "summarize",
 ]
 
@@ -110,16 +111,22 @@ def check_coding_ows(name: bytes, value: bytes) -> None:
         raise RemoteProtocolError("HTAB after a transfer coding")
 
 
-def summarize(headers: Headers, limits: Limits) -> FieldSummary:
-    """Collect the fields the policy looks at, rejecting malformed framing fields.
+FieldScan = tuple[int, int, "int | None", "list[bytes] | None", frozenset[bytes], bool, bool]
+"""``scan_fields``' answer: host count, Content-Length count, Content-Length,
+Transfer-Encoding codings, Connection tokens, Upgrade present, Expect: 100-continue."""
 
-    The field count is checked here; field sizes by the engines (``check_field_sizes``),
-    which know when a field could be too large at all.
-    """
+
+def scan_fields(headers: Headers, limits: Limits) -> FieldScan:
+    """``summarize`` as a plain tuple: no object per head (the server's hot path)."""
     if len(headers) > limits.max_headers:
         raise RemoteProtocolError("too many header fields", status_hint=431)
-    summary = FieldSummary()
+    host_count = 0
+    length_count = 0
+    length: int | None = None
+    codings: list[bytes] | None = None
     connection: list[bytes] | None = None
+    upgrade = False
+    expect_continue = False
     kinds = _KINDS
     lengths = _NAME_LENGTHS
     for name, value in headers:
@@ -131,28 +138,45 @@ def summarize(headers: Headers, limits: Limits) -> FieldSummary:
             if kind is None:
                 continue
         if kind == _HOST:
-            summary.host_count += 1
+            host_count += 1
         elif kind == _CONTENT_LENGTH:
-            summary.content_length_count += 1
-            summary.content_length = _parse_content_length(value)
+            length_count += 1
+            length = _parse_content_length(value)
         elif kind == _TRANSFER_ENCODING:
-            if summary.transfer_encoding is None:
-                summary.transfer_encoding = []
-            summary.transfer_encoding.extend(_codings(value))
+            if codings is None:
+                codings = []
+            codings.extend(_codings(value))
         elif kind == _CONNECTION:
             if connection is None:
                 connection = []
             connection.extend(_tokens(value))
         elif kind == _UPGRADE:
-            summary.upgrade = True
+            upgrade = True
         else:
-            summary.expect_continue = value.strip(b" \t").lower() == b"100-continue"
-    if connection:
-        summary.connection_tokens = frozenset(connection)
-    coding = summary.transfer_encoding
-    if coding is not None and coding.count(b"chunked") > 1:
+            expect_continue = value.strip(b" \t").lower() == b"100-continue"
+    if codings is not None and codings.count(b"chunked") > 1:
         # RFC 9112 6.1: chunked is applied once; llhttp refuses a repeat with 400.
         raise RemoteProtocolError("chunked transfer coding applied more than once")
+    tokens = frozenset(connection) if connection else _EMPTY
+    return host_count, length_count, length, codings, tokens, upgrade, expect_continue
+
+
+def summarize(headers: Headers, limits: Limits) -> FieldSummary:
+    """Collect the fields the policy looks at, rejecting malformed framing fields.
+
+    The field count is checked here; field sizes by the engines (``check_field_sizes``),
+    which know when a field could be too large at all.
+    """
+    summary = FieldSummary()
+    (
+        summary.host_count,
+        summary.content_length_count,
+        summary.content_length,
+        summary.transfer_encoding,
+        summary.connection_tokens,
+        summary.upgrade,
+        summary.expect_continue,
+    ) = scan_fields(headers, limits)
     return summary
 
 

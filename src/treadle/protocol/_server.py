@@ -17,10 +17,10 @@ from ._events import (
     Request,
     Response,
 )
-from ._framing import BodyWriter, Framing, outgoing_framing_fields
-from ._headers import persistent, summarize
+from ._framing import BodyWriter, Framing
+from ._headers import persistent, scan_fields
 from ._limits import Limits
-from ._writer import response_head
+from ._writer import response_head, response_lines
 
 __all__ = ["ServerConnection"]
 
@@ -82,14 +82,15 @@ class ServerConnection(Connection):
             raise RemoteProtocolError(f"unsupported HTTP version {http_version!r}", status_hint=505)
         if len(method) + len(target) + 10 > limits.max_line_size:
             raise RemoteProtocolError("request line is too long", status_hint=414)
-        fields = summarize(headers, limits)
+        host_count, length_count, length, coding, tokens, upgrade, expect_continue = scan_fields(
+            headers, limits
+        )
         # RFC 9112 6.3: conflicting or ambiguous framing is a request smuggling vector.
-        if fields.content_length_count > 1:
+        if length_count > 1:
             raise RemoteProtocolError("repeated Content-Length")
         framing = Framing.NONE
-        coding = fields.transfer_encoding
         if coding is not None:
-            if fields.content_length_count:
+            if length_count:
                 raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
             if http_version == b"1.0":
                 raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 request")
@@ -98,24 +99,27 @@ class ServerConnection(Connection):
             if len(coding) > 1:
                 raise RemoteProtocolError("unsupported transfer coding", status_hint=501)
             framing = Framing.CHUNKED
-        elif fields.content_length:
+        elif length:
             framing = Framing.LENGTH
-            self._check_declared_length(fields.content_length)
+            self._check_declared_length(length)
         # RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
-        if fields.host_count != 1 and (http_version == b"1.1" or fields.host_count > 1):
-            raise RemoteProtocolError("missing Host" if not fields.host_count else "repeated Host")
-        tokens = fields.connection_tokens
-        keep_alive = persistent(http_version, tokens)
-        switch = method == b"CONNECT" or (fields.upgrade and b"upgrade" in tokens)
+        if host_count != 1 and (http_version == b"1.1" or host_count > 1):
+            raise RemoteProtocolError("missing Host" if not host_count else "repeated Host")
+        if tokens:
+            keep_alive = persistent(http_version, tokens)
+            switch = method == b"CONNECT" or (upgrade and b"upgrade" in tokens)
+        else:  # RFC 9112 9.3, without a Connection field
+            keep_alive = http_version == b"1.1"
+            switch = method == b"CONNECT"
         if switch and framing is not Framing.NONE:
             raise RemoteProtocolError("a CONNECT or Upgrade request cannot have a body")
-        expect = fields.expect_continue and framing is not Framing.NONE and http_version == b"1.1"
+        expect = expect_continue and framing is not Framing.NONE and http_version == b"1.1"
         exchange = _Exchange(method, http_version, keep_alive, switch, expect)
         self._exchanges.append(exchange)
         self._receiving = exchange
         self._body_bytes = 0
         self._events.append(Request(method, target, headers, http_version))
-        return framing, fields.content_length or 0
+        return framing, length or 0
 
     def on_data(self, data: bytes) -> None:
         receiving = self._receiving
@@ -230,14 +234,15 @@ class ServerConnection(Connection):
             exchange = exchanges[0]  # the usual case, checked inline
         else:
             exchange = self._current_exchange()
-        headers = event.headers
-        length, chunked, tokens = outgoing_framing_fields(headers)
+        # One pass serialises the fields (refusing injection) and reads their framing.
+        lines, length, chunked, tokens = response_lines(status, event.reason, event.headers)
         method = exchange.method
         tunnel = exchange.switch and method == b"CONNECT" and 200 <= status < 300
         if chunked and exchange.http_version == b"1.0":
             # RFC 9112 6.1: no Transfer-Encoding towards an HTTP/1.0 client; close instead.
             chunked = False
-            headers = [field for field in headers if field[0].lower() != b"transfer-encoding"]
+            headers = [f for f in event.headers if f[0].lower() != b"transfer-encoding"]
+            lines = response_lines(status, event.reason, headers)[0]
         if method == b"HEAD" or status in _NO_BODY_STATUSES or tunnel:
             framing = Framing.NONE
         elif chunked:
@@ -246,7 +251,7 @@ class ServerConnection(Connection):
             framing = Framing.LENGTH
         elif exchange.http_version == b"1.1":
             framing = Framing.CHUNKED
-            headers = [*headers, (b"Transfer-Encoding", b"chunked")]
+            lines.append(b"Transfer-Encoding: chunked\r\n")
         else:
             framing = Framing.UNTIL_CLOSE
         keep_alive = (
@@ -256,10 +261,11 @@ class ServerConnection(Connection):
             and self._error is None
         )
         if not keep_alive and b"close" not in tokens:
-            headers = [*headers, (b"Connection", b"close")]
+            lines.append(b"Connection: close\r\n")
         elif keep_alive and exchange.http_version == b"1.0" and b"keep-alive" not in tokens:
-            headers = [*headers, (b"Connection", b"keep-alive")]
-        head = response_head(status, event.reason, headers)
+            lines.append(b"Connection: keep-alive\r\n")
+        lines.append(b"\r\n")
+        head = b"".join(lines)
         if tunnel:
             self._switch()  # first: it may refuse, and nothing is committed yet
         exchange.keep_alive = keep_alive
