@@ -21,6 +21,7 @@ CHECKED = [
     "docs/running.md",
     "docs/websocket.md",
     "docs/testing.md",
+    "docs/migrating.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
