@@ -90,8 +90,6 @@ FIXTURES = {
 
 NOT_YET = {
     "aiohttp": {
-        "ETag",  # exists in treadle.server._http_helpers, not exported at the top yet
-        "ChainMapProxy",  # idem
         "BadContentDispositionHeader",
         "BadContentDispositionParam",
         "PAYLOAD_REGISTRY",
@@ -218,6 +216,17 @@ def test_test_utils_exports_its_own_names() -> None:
     for attr in treadle.test_utils.__all__:
         value = getattr(treadle.test_utils, attr)
         assert value.__module__.startswith("treadle"), attr
+
+
+def test_shared_values_are_one_class_for_both_sides() -> None:
+    """``HttpVersion``, ``ETag``, ``ChainMapProxy``: the client's and server's are the same."""
+    import treadle.client
+    import treadle.server._http_helpers as server_helpers
+
+    assert treadle.HttpVersion11 is treadle.client.HttpVersion11 is server_helpers.HttpVersion11
+    assert treadle.ETag is server_helpers.ETag
+    assert treadle.ChainMapProxy is server_helpers.ChainMapProxy
+    assert treadle.HttpVersion11 == aiohttp.HttpVersion11 == (1, 1)
 
 
 def test_web_reexports_the_server_objects() -> None:

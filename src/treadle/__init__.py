@@ -57,6 +57,8 @@ from .message import (
     BufferedReaderPayload,
     BytesIOPayload,
     BytesPayload,
+    ChainMapProxy,
+    ETag,
     FormData,
     IOBasePayload,
     JsonPayload,
@@ -77,6 +79,8 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "EMPTY_PAYLOAD",
+    "ChainMapProxy",
+    "ETag",
     "AbstractCookieJar",
     "AsyncIterablePayload",
     "ClientHandlerType",

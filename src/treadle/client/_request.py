@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
@@ -31,6 +31,7 @@ from ..message import (
     PayloadLookupError,
     accepted_encodings,
 )
+from ..message._values import HttpVersion, HttpVersion10, HttpVersion11
 from ..protocol import Request
 from ._exceptions import InvalidUrlClientError, NonHttpUrlClientError, RequestInfo
 from ._interfaces import ConnectionKey
@@ -40,16 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientRequest", "HttpVersion", "HttpVersion10", "HttpVersion11", "RequestInfo"]
 
-
-class HttpVersion(NamedTuple):
-    """An HTTP version as ``(major, minor)`` (aiohttp's ``HttpVersion``)."""
-
-    major: int
-    minor: int
-
-
-HttpVersion10: Final = HttpVersion(1, 0)
-HttpVersion11: Final = HttpVersion(1, 1)
 
 _VERSION_BYTES: Final = {HttpVersion10: b"1.0", HttpVersion11: b"1.1"}
 

@@ -61,8 +61,15 @@ from ._payload import (
 )
 from ._protocols import BodyStream, PayloadWriter
 from ._streams import EMPTY_PAYLOAD, EofStream, IncompleteReadError, StreamReader
+from ._values import ChainMapProxy, ETag, HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = [
+    # values both sides expose
+    "ChainMapProxy",
+    "ETag",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
     # compression
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "HAS_BROTLI",

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from importlib import metadata
-from typing import Any, Final, NamedTuple
+from typing import Final
+
+# One class for both sides (client/ has the same names): re-exported from here.
+from ..message._values import ChainMapProxy, ETag, HttpVersion, HttpVersion10, HttpVersion11
 
 __all__ = [
     "ETAG_ANY",
@@ -37,15 +39,6 @@ except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare 
 SERVER_SOFTWARE: Final = f"Python/{sys.version_info[0]}.{sys.version_info[1]} treadle/{_VERSION}"
 
 
-class HttpVersion(NamedTuple):
-    """``request.version``: compares with tuples, ``HttpVersion(1, 1) == (1, 1)``."""
-
-    major: int
-    minor: int
-
-
-HttpVersion10: Final = HttpVersion(1, 0)
-HttpVersion11: Final = HttpVersion(1, 1)
 _VERSIONS: Final = {b"1.1": HttpVersion11, b"1.0": HttpVersion10}
 
 
@@ -111,13 +104,6 @@ _ETAGC_RE: Final = re.compile(_ETAGC)
 _ETAG_LIST_ITEM: Final = re.compile(rf'\s*(?:(W/)?"({_ETAGC})?"|(\*))\s*(?:,|$)')
 
 
-class ETag(NamedTuple):
-    """An entity tag: ``value`` without quotes, ``is_weak`` for ``W/"..."``."""
-
-    value: str
-    is_weak: bool = False
-
-
 def quote_etag(value: str | ETag) -> str:
     """The header form of an entity tag; refuses characters an ETag cannot hold."""
     if isinstance(value, ETag):
@@ -164,50 +150,3 @@ def parse_etag(header: str | None) -> ETag | None:
     if not found or found[0].value == ETAG_ANY:
         return None
     return found[0]
-
-
-class ChainMapProxy(Mapping[Any, Any]):
-    """A read-only view over several mappings, the first that has a key wins.
-
-    ``request.config_dict``: the innermost application's state first, then its parents'.
-    """
-
-    __slots__ = ("_maps",)
-
-    def __init__(self, maps: Sequence[Mapping[Any, Any]]) -> None:
-        self._maps = tuple(maps)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        raise TypeError(f"Inheritance class {cls.__name__} from ChainMapProxy is forbidden")
-
-    def __getitem__(self, key: Any) -> Any:
-        for mapping in self._maps:
-            try:
-                return mapping[key]
-            except KeyError:
-                pass
-        raise KeyError(key)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __len__(self) -> int:
-        return len(set().union(*self._maps))
-
-    def __iter__(self) -> Iterator[Any]:
-        seen: dict[Any, None] = {}
-        for mapping in reversed(self._maps):
-            seen.update(dict.fromkeys(mapping))
-        return iter(seen)
-
-    def __contains__(self, key: object) -> bool:
-        return any(key in mapping for mapping in self._maps)
-
-    def __bool__(self) -> bool:
-        return any(self._maps)
-
-    def __repr__(self) -> str:
-        return f"ChainMapProxy({', '.join(map(repr, self._maps))})"
