@@ -28,7 +28,6 @@ costs nothing to test suites that do not use it.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -48,7 +47,9 @@ __all__ = [
 
 FIXTURES = frozenset({"treadle_client", "treadle_server", "treadle_raw_server"})
 
-_RUNNER = pytest.StashKey[asyncio.Runner]()
+#: The item's ``asyncio.Runner`` (asyncio is imported only when a test needs the runner:
+#: the rest of treadle leaves event loops to ``treadle.backends``).
+_RUNNER = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -203,9 +204,11 @@ def _is_ours(node: Any) -> bool:
     return node.get_closest_marker("treadle") is not None or not FIXTURES.isdisjoint(names)
 
 
-def _runner(node: pytest.Item) -> asyncio.Runner:
+def _runner(node: pytest.Item) -> Any:
     runner = node.stash.get(_RUNNER, None)
     if runner is None:
+        import asyncio
+
         runner = node.stash[_RUNNER] = asyncio.Runner()
     return runner
 
