@@ -225,9 +225,11 @@ class ClientRequest:
         self.compress: str | None = None
         self.proxy = proxy
         self.proxy_auth = proxy_auth
-        self.proxy_headers: CIMultiDict[str] | None = (
-            CIMultiDict(proxy_headers) if proxy_headers is not None else None
-        )
+        self.proxy_headers: CIMultiDict[str] | None = None
+        if proxy_headers is not None:
+            self.proxy_headers = CIMultiDict(proxy_headers)
+            for field in self.proxy_headers.items():
+                _encode_header(field)  # ValueError now, not after the proxy is dialled
         self._ssl = True if ssl is None else ssl
         self.server_hostname = server_hostname
         self.traces: list[Any] = [] if traces is None else traces
