@@ -265,3 +265,22 @@ async def test_ws_connect(transport: str) -> None:
             await ws2.send_str("x")
             assert await ws2.receive_str() == "echo: x"
         assert ws2.closed
+
+
+async def test_https_test_server() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    with anyio.fail_after(20):
+        server = TestServer(make_app(), ssl=server_ctx)
+        async with TestClient(server) as client:
+            assert client.scheme == "https"
+            assert str(client.make_url("/")).startswith("https://127.0.0.1:")
+            resp = await client.get("/hello/tls", ssl=client_ctx)
+            assert await resp.text() == "hello tls"
