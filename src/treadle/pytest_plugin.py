@@ -13,8 +13,8 @@ Which event loop runs them:
 
 * with anyio's pytest plugin (``@pytest.mark.anyio`` or ``anyio_mode = "auto"``), the
   fixtures run on the test's ``anyio_backend``: asyncio, asyncio+uvloop or trio;
-* with pytest-asyncio (``asyncio_mode = "auto"`` or ``@pytest.mark.asyncio``), on its
-  event loop;
+* with pytest-asyncio in auto mode (``asyncio_mode = "auto"``), on its event loop (its
+  strict mode ignores fixtures declared with a plain ``@pytest.fixture``);
 * with neither, this plugin runs a coroutine test that uses one of these fixtures (or is
   marked ``@pytest.mark.treadle``) on a fresh asyncio event loop of its own, with its
   function-scoped async fixtures on the same loop.
