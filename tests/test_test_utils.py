@@ -21,7 +21,7 @@ from treadle.test_utils import (
 TRANSPORTS = ["tcp", "memory"]
 
 
-def make_app() -> web.Application:
+def make_app(client_max_size: int = 1024**2) -> web.Application:
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text=f"hello {request.match_info.get('name', 'world')}")
 
@@ -47,7 +47,7 @@ def make_app() -> web.Application:
     async def query(request: web.Request) -> web.Response:
         return web.json_response(dict(request.query))
 
-    app = web.Application()
+    app = web.Application(client_max_size=client_max_size)
     app.router.add_get("/", hello)
     app.router.add_get("/hello/{name}", hello)
     app.router.add_route("*", "/echo", echo)
@@ -284,3 +284,57 @@ async def test_https_test_server() -> None:
             assert str(client.make_url("/")).startswith("https://127.0.0.1:")
             resp = await client.get("/hello/tls", ssl=client_ctx)
             assert await resp.text() == "hello tls"
+
+
+async def _answers(transport: str) -> list[tuple[Any, ...]]:
+    """What the client sees for a mixed set of requests, Date aside."""
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/hello/redirected")
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        for i in range(5):
+            await resp.write(b"part %d;" % i)
+        await resp.write_eof()
+        return resp
+
+    app = make_app(client_max_size=1000)  # a small body limit for the 413 below
+    app.router.add_get("/redirect", redirect)
+    app.router.add_get("/stream", stream)
+
+    async def chunks() -> Any:
+        for i in range(3):
+            yield b"chunk%d" % i
+
+    out: list[tuple[Any, ...]] = []
+    async with TestClient(TestServer(app, transport=transport, access_log=None)) as client:
+        calls: list[tuple[str, str, dict[str, Any]]] = [
+            ("GET", "/", {}),
+            ("HEAD", "/", {}),
+            ("GET", "/missing", {}),
+            ("PUT", "/sum", {}),
+            ("POST", "/echo", {"data": b"x" * 2000}),
+            ("POST", "/echo", {"data": chunks()}),
+            ("GET", "/redirect", {}),
+            ("GET", "/redirect", {"allow_redirects": False}),
+            ("GET", "/stream", {}),
+            ("GET", "/set", {"params": {"value": "same"}}),
+            ("GET", "/cookie", {}),
+            ("GET", "/query", {"params": [("a", "1"), ("a", "2")]}),
+        ]
+        for method, path, kwargs in calls:
+            async with client.request(method, path, **kwargs) as resp:
+                body = await resp.read()
+                headers = sorted(
+                    (k, v) for k, v in resp.headers.items() if k not in ("Date", "Set-Cookie")
+                )
+                out.append((method, path, resp.status, headers, body, len(resp.history)))
+    return out
+
+
+async def test_memory_and_tcp_give_the_same_answers() -> None:
+    """The in-memory transport behaves as TCP does, response for response."""
+    with anyio.fail_after(30):
+        assert await _answers("memory") == await _answers("tcp")
