@@ -65,6 +65,7 @@ class ServerConnection(Connection):
         self._exchanges: deque[_Exchange] = deque()
         self._receiving: _Exchange | None = None
         self._input_closed = False
+        self._framing_run = 0  # body bytes in a row that carried no data (_count_framing)
 
     # -- receiving (called by the engine) ----------------------------------------------
 
@@ -150,6 +151,8 @@ class ServerConnection(Connection):
                 self._error = RemoteProtocolError("data after Connection: close")
             return
         # Connection._feed, inlined: this runs for every read.
+        events = self._events
+        before = len(events)
         try:
             leftover = self._parser.feed(data)
         except ProtocolError as exc:
@@ -157,6 +160,22 @@ class ServerConnection(Connection):
             return
         if leftover is not None:
             self._parsing_stopped(leftover)
+        elif len(events) != before:
+            self._framing_run = 0
+        elif self._receiving is not None:
+            self._count_framing(len(data))
+
+    def _count_framing(self, size: int) -> None:
+        """Bound body bytes that carry no data: chunk lines, extensions and trailers.
+
+        llhttp neither limits a chunk extension nor a trailer field spanning reads (it
+        buffers the field: memory), so a client could stream either forever. Reads inside
+        a body that produce no event add up here, bounded like a head (RFC 9112 7.1.1
+        lets a server limit extensions; Node's CVE-2024-22019 is the same issue).
+        """
+        self._framing_run += size
+        if self._framing_run > self.limits.max_head_size:
+            self._error = RemoteProtocolError("chunk framing or trailers are too large")
 
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switch_pending:
@@ -258,7 +277,9 @@ class ServerConnection(Connection):
             exchange.keep_alive
             and b"close" not in tokens
             and framing is not Framing.UNTIL_CLOSE
-            and self._error is None
+            # After bad input, complete requests queued before it are still answered;
+            # the error's own answer (sent last) closes.
+            and (self._error is None or exchange.request_done)
         )
         if not keep_alive and b"close" not in tokens:
             lines.append(b"Connection: close\r\n")
