@@ -427,6 +427,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
         max_size = self._client_max_size
         declared = self.content_length
         if max_size and declared is not None and declared > max_size:
+            self._conn.force_close()  # the 413 ends the connection (the body is not read)
             raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=declared)
         payload = self._payload
         pieces: list[bytes] = []
@@ -435,6 +436,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
             pieces.append(chunk)
             size += len(chunk)
             if max_size and size > max_size:
+                self._conn.force_close()
                 raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=size)
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 

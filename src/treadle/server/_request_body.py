@@ -56,7 +56,11 @@ async def read_post(request: BaseRequest) -> MultiDictProxy[str | bytes | FileFi
     if content_type == "multipart/form-data":
         try:
             await _read_multipart(request, out)
+        except HTTPRequestEntityTooLarge:
+            request.protocol.force_close()  # the 413 ends the connection (body not read)
+            raise
         except MultipartLimitError as exc:
+            request.protocol.force_close()
             raise HTTPRequestEntityTooLarge(
                 max_size=request.client_max_size, actual_size=-1, text=str(exc)
             ) from exc
