@@ -11,7 +11,9 @@ flight:
 Contenders: treadle on asyncio, uvloop and trio; aiohttp and websockets on asyncio and
 uvloop. They are interleaved in every round (order rotated); the median of the rounds is
 reported, with ratios to aiohttp on the same loop (trio is compared with aiohttp on
-asyncio). ``TREADLE_BENCH_QUICK=1`` runs a short smoke round.
+asyncio). Besides wall-clock rates, the CPU time both processes spent per echo (client
+``process_time`` plus the server's utime+stime from ``/proc``) is reported: on a busy
+machine it is the steadier measure. ``TREADLE_BENCH_QUICK=1`` runs a short smoke round.
 
 Run: ``python bench/ws_echo.py [--small N] [--big N] [--rounds R]``; ``--serve LIB LOOP``
 is the server side (used internally).
@@ -33,7 +35,27 @@ from typing import Any
 SMALL = "x" * 32
 BIG = bytes(range(256)) * 4096  # 1 MiB
 WARMUP = 200
-Result = tuple[float, float]  # (small messages/s, big MiB/s)
+#: (small messages/s, big MiB/s, CPU µs per small echo, CPU ms per 1 MiB echo)
+Result = tuple[float, float, float, float]
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _no_cpu() -> float:
+    return 0.0
+
+
+def process_cpu(pid: int) -> Callable[[], float]:
+    """Seconds of CPU (user + system) process ``pid`` used so far (Linux ``/proc``)."""
+    path = f"/proc/{pid}/stat"
+    if not os.path.exists(path):
+        return _no_cpu
+
+    def read() -> float:
+        with open(path) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+
+    return read
 
 
 # -- servers (subprocess) ----------------------------------------------------------------------
@@ -77,7 +99,7 @@ def serve(lib: str, loop: str) -> None:
             while True:
                 await get_backend().sleep(3600)
 
-        run(treadle_main, backend=loop)  # type: ignore[arg-type]
+        run(treadle_main, backend=loop)
     elif lib == "aiohttp":
         from aiohttp import WSMsgType
         from aiohttp import web as aweb
@@ -132,6 +154,7 @@ class ServerProcess:
             self.process.wait(timeout=10)
             raise RuntimeError(f"{lib} server exited with {self.process.returncode}")
         self.url = f"ws://127.0.0.1:{int(line)}/"
+        self.cpu = process_cpu(self.process.pid)
 
     def close(self) -> None:
         self.process.kill()
@@ -147,49 +170,62 @@ async def _measure(
     receive: Callable[[], Awaitable[Any]],
     small: int,
     big: int,
+    server_cpu: Callable[[], float],
 ) -> Result:
     for _ in range(WARMUP):
         await send_str(SMALL)
         await receive()
+    cpu0, server0 = time.process_time(), server_cpu()
     start = time.perf_counter()
     for _ in range(small):
         await send_str(SMALL)
         await receive()
     middle = time.perf_counter()
+    cpu1, server1 = time.process_time(), server_cpu()
     for _ in range(big):
         await send_bytes(BIG)
         await receive()
     end = time.perf_counter()
-    return small / (middle - start), big * len(BIG) / (1 << 20) / (end - middle)
+    cpu2, server2 = time.process_time(), server_cpu()
+    small_cpu = (cpu1 - cpu0 + server1 - server0) / small * 1e6
+    big_cpu = (cpu2 - cpu1 + server2 - server1) / big * 1e3 if big else 0.0
+    return (
+        small / (middle - start),
+        big * len(BIG) / (1 << 20) / (end - middle) if big else 0.0,
+        small_cpu,
+        big_cpu,
+    )
 
 
-def treadle_client(url: str, loop: str, small: int, big: int) -> Result:
+def treadle_client(url: str, loop: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
     import treadle
     from treadle.backends import run
 
     async def main() -> Result:
         async with treadle.ClientSession() as session, session.ws_connect(url) as ws:
-            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big)
+            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big, cpu)
 
-    return run(main, backend=loop)  # type: ignore[arg-type, no-any-return]
+    return run(main, backend=loop)
 
 
-def aiohttp_client(url: str, loop: str, small: int, big: int) -> Result:
+def aiohttp_client(url: str, loop: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
     import aiohttp
 
     async def main() -> Result:
         async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
-            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big)
+            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big, cpu)
 
     return _run_loop(loop, main)  # type: ignore[no-any-return]
 
 
-def websockets_client(url: str, loop: str, small: int, big: int) -> Result:
+def websockets_client(
+    url: str, loop: str, small: int, big: int, cpu: Callable[[], float]
+) -> Result:
     from websockets.asyncio.client import connect
 
     async def main() -> Result:
         async with connect(url, compression=None, max_size=None) as ws:
-            return await _measure(ws.send, ws.send, ws.recv, small, big)
+            return await _measure(ws.send, ws.send, ws.recv, small, big, cpu)
 
     return _run_loop(loop, main)  # type: ignore[no-any-return]
 
@@ -221,29 +257,37 @@ def bench(small: int, big: int, rounds: int) -> dict[str, Result]:
             shift = round_index % len(names)
             for name in names[shift:] + names[:shift]:
                 lib, loop = name.split()
-                results[name].append(CLIENTS[lib](servers[name].url, loop, small, big))
+                server = servers[name]
+                results[name].append(CLIENTS[lib](server.url, loop, small, big, server.cpu))
     finally:
         for server in servers.values():
             server.close()
     medians = {
-        name: (
-            statistics.median(r[0] for r in values),
-            statistics.median(r[1] for r in values),
-        )
+        name: tuple(statistics.median(r[i] for r in values) for i in range(4))
         for name, values in results.items()
     }
     print(
         f"one connection, no compression: {small} x 32-byte text and {big} x 1 MiB binary "
         f"echoes; server pinned to core 0, client on core 1; median of {rounds} rounds"
     )
-    print(f"{'contender':<20}{'small msg/s':>12}{'ratio':>7}{'big MiB/s':>11}{'ratio':>7}")
-    for name, (rate, throughput) in medians.items():
+    print("wall-clock rates, and CPU per echo (client + server); ratio: aiohttp's / ours")
+    print(
+        f"{'contender':<20}{'small msg/s':>12}{'ratio':>7}{'big MiB/s':>11}{'ratio':>7}"
+        f"{'CPU us/small':>14}{'ratio':>7}{'CPU ms/MiB':>12}{'ratio':>7}"
+    )
+    for name, (rate, throughput, small_cpu, big_cpu) in medians.items():
         ref = medians[_reference(name.split()[1])]
         print(
             f"{name:<20}{rate:>12,.0f}{rate / ref[0]:>7.2f}"
             f"{throughput:>11,.1f}{throughput / ref[1]:>7.2f}"
+            f"{small_cpu:>14,.1f}{_ratio(ref[2], small_cpu):>7.2f}"
+            f"{big_cpu:>12,.2f}{_ratio(ref[3], big_cpu):>7.2f}"
         )
-    return medians
+    return medians  # type: ignore[return-value]
+
+
+def _ratio(reference: float, ours: float) -> float:
+    return reference / ours if ours else 0.0
 
 
 def main() -> None:
