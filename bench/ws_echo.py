@@ -29,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 SMALL = "x" * 32
@@ -61,7 +61,7 @@ def process_cpu(pid: int) -> Callable[[], float]:
 # -- servers (subprocess) ----------------------------------------------------------------------
 
 
-def _run_loop(loop: str, main: Callable[[], Awaitable[Any]]) -> Any:
+def _run_loop(loop: str, main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     if loop == "trio":
         import trio
 
