@@ -87,7 +87,7 @@ def test_content_type_charset_length() -> None:
 
 def test_cookies_are_parsed_leniently() -> None:
     request = exchange(b'GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; b="two"; junk; c=\r\n\r\n')
-    assert dict(request.cookies) == {"a": "1", "b": "two", "c": ""}
+    assert dict(request.cookies) == {"a": "1", "b": "two", "junk": "", "c": ""}  # as aiohttp
     with pytest.raises(TypeError):
         request.cookies["d"] = "x"  # type: ignore[index]
 
@@ -257,9 +257,9 @@ def test_transport_extra_info() -> None:
     assert request.get_extra_info("nothing", 5) == 5
 
 
-def test_http10_without_host_uses_machine_name() -> None:
+def test_http10_without_host_uses_the_local_address() -> None:
     request = exchange(b"GET / HTTP/1.0\r\n\r\n")
-    assert request.host  # socket.getfqdn(), as aiohttp
+    assert request.host == request.get_extra_info("sockname")[0]  # as aiohttp 3.12+
     assert request.version == (1, 0)
 
 

@@ -76,15 +76,15 @@ def parse_cookie_header(values: Iterable[str]) -> dict[str, str]:
     """``name=value`` pairs of ``Cookie`` headers; the first of a repeated name wins.
 
     Lenient like browsers (RFC 6265 5.4 is what user agents send, servers see worse):
-    pairs without ``=`` or with an empty name are skipped, surrounding double quotes are
-    removed, nothing raises.
+    a pair with an empty name is skipped, a name without ``=`` has the empty value (as
+    aiohttp 3.12+), surrounding double quotes are removed, nothing raises.
     """
     cookies: dict[str, str] = {}
     for header in values:
         for pair in header.split(";"):
-            name, sep, value = pair.partition("=")
+            name, _, value = pair.partition("=")
             name = name.strip()
-            if not sep or not name:
+            if not name:
                 continue
             value = value.strip()
             if len(value) >= 2 and value[0] == '"' and value[-1] == '"':

@@ -10,7 +10,6 @@ front would be wasted work on the server's hot path.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator, Mapping, MutableMapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
@@ -43,6 +42,13 @@ def _decode_headers(raw: list[tuple[bytes, bytes]]) -> CIMultiDictProxy[str]:
     return CIMultiDictProxy(
         CIMultiDict([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
     )
+
+
+def _sockname_host(sockname: Any) -> str:
+    """A Host value from the local address: ``[::1]`` for IPv6, the path for Unix."""
+    if isinstance(sockname, tuple):
+        return f"[{sockname[0]}]" if len(sockname) == 4 else str(sockname[0])
+    return "" if sockname is None else str(sockname)
 
 
 class _TransportInfo:
@@ -330,7 +336,8 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
     def host(self) -> str:
         """The ``Host`` header (or the override given to ``clone``/the constructor).
 
-        Like aiohttp, without a Host (HTTP/1.0) the machine's name is used.
+        Like aiohttp 3.12+, without a Host (HTTP/1.0) the local address the request
+        came to is used (never a DNS look-up, which would block the loop).
         """
         host = self._host
         if host is not None:
@@ -341,7 +348,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
                 return self._host
         host = self._raw_header(b"host")
         if host is None:
-            host = socket.getfqdn()
+            host = _sockname_host(self._conn.sockname)
         self._host = host
         return host
 
