@@ -75,7 +75,7 @@ WEB = [
 
 TEST_UTILS = [
     "TestServer", "TestClient", "RawTestServer", "BaseTestServer", "make_mocked_request",
-    "unused_port",
+    "unused_port", "AioHTTPTestCase",
 ]  # fmt: skip
 
 FIXTURES = {

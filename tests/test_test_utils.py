@@ -11,6 +11,7 @@ import pytest
 from treadle import WSMsgType, web
 from treadle.client import ClientConnectorError
 from treadle.test_utils import (
+    AioHTTPTestCase,
     RawTestServer,
     TestClient,
     TestServer,
@@ -338,3 +339,36 @@ async def test_memory_and_tcp_give_the_same_answers() -> None:
     """The in-memory transport behaves as TCP does, response for response."""
     with anyio.fail_after(30):
         assert await _answers("memory") == await _answers("tcp")
+
+
+class TestAioHTTPTestCase(AioHTTPTestCase):
+    """aiohttp's unittest base class (asyncio only, as unittest is)."""
+
+    async def get_application(self) -> web.Application:
+        return make_app()
+
+    async def test_client_reaches_the_app(self) -> None:
+        resp = await self.client.get("/hello/unit")
+        assert await resp.text() == "hello unit"
+        assert self.client.app is self.app
+        assert self.server.started and self.loop is not None
+
+    async def test_each_test_gets_a_fresh_app(self) -> None:
+        assert (await self.client.get("/cookie")).status == 200
+        assert len(self.client.session.cookie_jar) == 0
+
+
+class InMemoryCase(AioHTTPTestCase):
+    async def get_application(self) -> web.Application:
+        return make_app()
+
+    async def get_server(self, app: web.Application) -> TestServer:
+        return TestServer(app, transport="memory")
+
+    async def test_in_memory(self) -> None:
+        assert await (await self.client.get("/remote")).text() == "memory"
+
+
+def test_aiohttp_test_case_base_is_not_collected() -> None:
+    assert AioHTTPTestCase.__test__ is False
+    assert TestAioHTTPTestCase.__test__ is True

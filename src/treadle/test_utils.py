@@ -20,6 +20,7 @@ The pytest fixtures built on these live in :mod:`treadle.pytest_plugin`; see
 from __future__ import annotations
 
 import socket
+import unittest
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Literal
@@ -43,6 +44,7 @@ from .server import (
 from .server._mocked import make_mocked_request
 
 __all__ = [
+    "AioHTTPTestCase",
     "BaseTestServer",
     "RawTestServer",
     "TestClient",
@@ -381,3 +383,51 @@ class TestClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class AioHTTPTestCase(unittest.IsolatedAsyncioTestCase):
+    """aiohttp's ``unittest`` base class: ``self.client`` talks to ``get_application()``.
+
+    Each test method (``async def test_...``) gets a fresh application, server and
+    client, closed after it; ``self.app``, ``self.server`` and ``self.client`` are set
+    in ``asyncSetUp``. Override ``get_server``/``get_client`` to change how they are
+    made (``TestServer(app, transport="memory")``, say). This runs on asyncio only, as
+    ``unittest`` does; pytest's fixtures (:mod:`treadle.pytest_plugin`) cover every
+    backend.
+    """
+
+    __test__ = False  # the base class itself is not a test case for pytest
+    app: Application
+    server: TestServer
+    client: TestClient
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__test__" not in cls.__dict__:
+            cls.__test__ = True  # subclasses are collected again
+
+    async def get_application(self) -> Application:
+        """The application to test (override this)."""
+        return self.get_app()
+
+    def get_app(self) -> Application:
+        """The synchronous variant of :meth:`get_application` (aiohttp's old hook)."""
+        raise RuntimeError("override get_application() to return the application to test")
+
+    async def asyncSetUp(self) -> None:
+        import asyncio  # unittest runs this class on asyncio: aiohttp's ``self.loop``
+
+        self.loop = asyncio.get_running_loop()
+        self.app = await self.get_application()
+        self.server = await self.get_server(self.app)
+        self.client = await self.get_client(self.server)
+        await self.client.start_server()
+
+    async def asyncTearDown(self) -> None:
+        await self.client.close()
+
+    async def get_server(self, app: Application) -> TestServer:
+        return TestServer(app)
+
+    async def get_client(self, server: TestServer) -> TestClient:
+        return TestClient(server)
