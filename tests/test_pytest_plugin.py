@@ -194,3 +194,48 @@ def test_ini_option_selects_the_memory_transport(pytester: pytest.Pytester) -> N
     )
     result = pytester.runpytest(*_plugin_args(pytester))
     result.assert_outcomes(passed=2)
+
+
+def test_client_class_override_and_argument_errors(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(app=APP)
+    pytester.makeconftest(
+        """
+        import pytest
+
+        from treadle.test_utils import TestClient
+
+        class MyClient(TestClient):
+            async def hello(self):
+                return await (await self.get("/")).text()
+
+        @pytest.fixture
+        def treadle_client_cls():
+            return MyClient
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+        """
+    )
+    pytester.makepyfile(
+        test_cls="""
+        import pytest
+
+        from app import make_app
+        from treadle.test_utils import TestServer
+
+        pytestmark = pytest.mark.anyio
+
+        async def test_custom_class(treadle_client):
+            client = await treadle_client(make_app(), transport="memory")
+            assert await client.hello() == "hello world"
+
+        async def test_bad_arguments(treadle_client):
+            with pytest.raises(TypeError, match="server_kwargs"):
+                await treadle_client(TestServer(make_app()), transport="memory")
+            with pytest.raises(TypeError, match="app, a test server or a handler"):
+                await treadle_client(42)
+        """
+    )
+    result = pytester.runpytest(*_plugin_args(pytester))
+    result.assert_outcomes(passed=2)
