@@ -8,15 +8,12 @@ import re
 from typing import Any, ClassVar
 
 import anyio
-import httpx
 import pytest
 
 from treadle.server import Response
 from treadle.server._accesslog import AbstractAccessLogger, AccessLogger
 from treadle.server._app import Application
 from treadle.server._mocked import make_mocked_request
-
-from ._serving import serve
 
 
 class _Response:
@@ -66,25 +63,27 @@ def test_disabled_logger_is_not_enabled() -> None:
     assert not AccessLogger(logger, AccessLogger.LOG_FORMAT).enabled
 
 
-async def test_the_server_logs_each_request(caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_server_logs_each_request(
+    treadle_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     app = Application()
 
     async def hello(request: Any) -> Response:
         return Response(text="hello")
 
     app.router.add_get("/hello", hello)
-    with caplog.at_level(logging.INFO, logger="treadle.access"):
-        async with serve(app) as (url, _), httpx.AsyncClient() as client:
-            with anyio.fail_after(10):
-                await client.get(url + "/hello", headers={"User-Agent": "agent/1"})
-                await client.get(url + "/missing")
+    with caplog.at_level(logging.INFO, logger="treadle.access"), anyio.fail_after(10):
+        client = await treadle_client(app)  # over TCP: the log shows the peer's address
+        await client.get("/hello", headers={"User-Agent": "agent/1"})
+        await client.get("/missing")
+        await client.close()  # the server has logged every request once it is closed
     lines = [r.getMessage() for r in caplog.records if r.name == "treadle.access"]
     assert len(lines) == 2
     assert re.search(r'^127\.0\.0\.1 \[.+\] "GET /hello HTTP/1\.1" 200 5 "-" "agent/1"$', lines[0])
     assert '"GET /missing HTTP/1.1" 404 ' in lines[1]
 
 
-async def test_custom_access_logger_class() -> None:
+async def test_custom_access_logger_class(treadle_client: Any) -> None:
     seen: list[tuple[str, int]] = []
 
     class Mine(AbstractAccessLogger):
@@ -101,7 +100,8 @@ async def test_custom_access_logger_class() -> None:
         return Response(text="x")
 
     app.router.add_get("/", hello)
-    async with serve(app, access_log_class=Mine) as (url, _), httpx.AsyncClient() as client:
-        with anyio.fail_after(10):
-            await client.get(url + "/")
+    with anyio.fail_after(10):
+        client = await treadle_client(app, server_kwargs={"access_log_class": Mine})
+        await client.get("/")
+        await client.close()
     assert seen == [("/", 200)]
