@@ -170,10 +170,25 @@ class TrioConnection(BaseConnection):
     async def _read_plain(self) -> None:
         sock = self._sock
         yielded = True
+        drained = False
         while True:
             if not self._reading:
                 await self._wait_resume()
                 yielded = True
+            if drained:
+                # The last read took less than it could: the socket was empty then, so
+                # wait for readiness before the next recv instead of a recv that fails
+                # with EAGAIN (one system call fewer per request on a keep-alive
+                # connection). Readiness is level-triggered: data that came in between
+                # is seen at once.
+                try:
+                    await trio.lowlevel.wait_readable(sock)
+                except trio.ClosedResourceError:
+                    return
+                yielded = True
+                drained = False
+                if not self._reading:
+                    continue
             try:
                 data = sock.recv(READ_SIZE)
             except BlockingIOError:
@@ -193,6 +208,7 @@ class TrioConnection(BaseConnection):
                 if not self._reading:
                     await self._wait_resume()
             yielded = False
+            drained = 0 < len(data) < READ_SIZE
             if not self._deliver(data):
                 return
 

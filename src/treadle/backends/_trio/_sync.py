@@ -103,8 +103,10 @@ class TrioDeadline:
 class TrioTimer(BaseTimer):
     """One task per timer sleeping in a ``CancelScope`` whose deadline is moved on re-arm.
 
-    The task starts on the first ``arm`` and ends on ``close()``; re-arming only assigns
-    ``scope.deadline``.
+    The task starts on the first ``arm`` and ends on ``close()``. Re-arming later (a
+    server's keep-alive timer, once per request) only records the new deadline: the
+    scope keeps its earlier one and, when that passes, the task re-checks and sleeps
+    again. Only an earlier deadline moves ``scope.deadline`` (trio's deadline heap).
     """
 
     __slots__ = ("_scope", "_spawned")
@@ -116,8 +118,10 @@ class TrioTimer(BaseTimer):
 
     def arm(self, deadline: float) -> None:
         self._set_deadline(deadline)
-        if self._scope is not None:
-            self._scope.deadline = deadline
+        scope = self._scope
+        if scope is not None:
+            if deadline < scope.deadline:
+                scope.deadline = deadline
         elif not self._spawned:
             self._spawned = True
             spawn_background(self._run, name=f"treadle timer {self._callback!r}")
@@ -126,9 +130,7 @@ class TrioTimer(BaseTimer):
         self.arm(trio.current_time() + delay)
 
     def cancel(self) -> None:
-        self._deadline = None
-        if self._scope is not None:
-            self._scope.deadline = math.inf
+        self._deadline = None  # the task wakes at the scope's deadline and finds none
 
     def close(self) -> None:
         self._closed = True
