@@ -1,9 +1,10 @@
 """``UrlDispatcher``: aiohttp's router, a mapping of route names to resources.
 
-Lookup walks the resources in registration order; the first resource whose path and
-method match wins. When paths matched but no method did, the answer is 405 with the
-union of the methods those paths accept in ``Allow`` (RFC 9110 15.5.6); when no path
-matched, 404.
+Lookup walks the resources in registration order, domain-matched sub-applications
+(``add_domain``) first as in aiohttp 3.10+, so a sub-app's ``/`` wins over its parent's
+for a matching ``Host``; the first resource whose path and method match wins. When
+paths matched but no method did, the answer is 405 with the union of the methods those
+paths accept in ``Allow`` (RFC 9110 15.5.6); when no path matched, 404.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ._matchinfo import AbstractRoute, MatchInfoError, UrlMappingMatchInfo
 from ._quoting import safe_decode
 from ._resources import AbstractResource, DynamicResource, PlainResource, Resource
 from ._static import PathLike, StaticResource, StaticResponder
+from ._subapps import MatchedSubAppResource
 
 if TYPE_CHECKING:
     from ._routedef import AbstractRouteDef
@@ -74,6 +76,9 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
 
     def __init__(self, *, static_responder: StaticResponder | None = None) -> None:
         self._resources: list[AbstractResource] = []
+        # The lookup order: domain-matched sub-apps first, then the rest as registered.
+        self._lookup: list[AbstractResource] = []
+        self._domain_count = 0
         self._named_resources: dict[str, AbstractResource] = {}
         self._frozen = False
         self._static_responder = static_responder
@@ -91,7 +96,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             return MatchInfoError(HTTPNotFound())
         decoded = safe_decode(path)
         allowed: set[str] = set()
-        for resource in self._resources:
+        for resource in self._lookup:
             match_info, methods = resource.resolve(method, decoded, host)
             if match_info is not None:
                 return match_info
@@ -164,6 +169,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                 )
             self._named_resources[name] = resource
         self._resources.append(resource)
+        if isinstance(resource, MatchedSubAppResource):
+            self._lookup.insert(self._domain_count, resource)
+            self._domain_count += 1
+        else:
+            self._lookup.append(resource)
 
     def add_resource(self, path: str, *, name: str | None = None) -> Resource:
         """The resource for ``path``: the last one again if it has this path and name."""

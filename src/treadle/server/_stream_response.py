@@ -13,6 +13,7 @@ without being stored in ``headers``: nothing is inserted into the multidict per 
 from __future__ import annotations
 
 import enum
+import math
 import warnings
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime
@@ -350,6 +351,10 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         if value is None:
             self._headers.popall("Last-Modified", None)
         elif isinstance(value, int | float | datetime | str):
+            if isinstance(value, float):
+                # Rounded up as aiohttp does, so "st_mtime <= if_modified_since" holds
+                # when a client sends this value back.
+                value = math.ceil(value)
             self._headers["Last-Modified"] = format_http_date(value)
         else:
             raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")

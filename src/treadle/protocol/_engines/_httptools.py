@@ -240,11 +240,16 @@ class HttptoolsResponseEngine(_HeadCollector):
         self._method: bytes | None = None
         self._head_only = False
         self._pending = b""
+        # Whether llhttp sits between messages (fresh, or after a final response): then
+        # it parses the next response as it is, and no new parser is made per request.
+        self._clean = True
 
     def expect_response(self, method: bytes, proposes_upgrade: bool) -> None:
         self._method = method
         self._head_only = method == b"HEAD" or method == b"CONNECT"
-        self._parser = httptools.HttpResponseParser(self)
+        if not self._clean:
+            self._parser = httptools.HttpResponseParser(self)
+            self._clean = True
         self._pending = b""
 
     def on_message_begin(self) -> None:
@@ -274,6 +279,7 @@ class HttptoolsResponseEngine(_HeadCollector):
         if self._parser.get_status_code() >= 200:
             self._in_message = False
             self._method = None
+            self._clean = True
         self._sink.on_message_complete(trailers)
 
     @property
@@ -289,6 +295,7 @@ class HttptoolsResponseEngine(_HeadCollector):
             raise RemoteProtocolError("data from the server while no request is outstanding")
         self._began_in_this_feed = False
         self._fed = len(data)
+        self._clean = False
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
