@@ -20,10 +20,10 @@ from ._events import (
     Request,
     Response,
 )
-from ._framing import BodyWriter, Framing, outgoing_framing_fields
-from ._headers import persistent, summarize
+from ._framing import BodyWriter, Framing
+from ._headers import persistent, scan_fields
 from ._limits import Limits
-from ._writer import request_head
+from ._writer import request_framed
 
 __all__ = ["ClientConnection"]
 
@@ -62,6 +62,7 @@ class ClientConnection(Connection):
         self._exchange: _Exchange | None = None
         self._informational = 0
         self._until_close = False
+        self._max_body_size = self.limits.max_body_size
 
     # -- receiving (called by the engine) ----------------------------------------------
 
@@ -75,17 +76,16 @@ class ClientConnection(Connection):
             raise RemoteProtocolError(f"unsupported HTTP version {http_version!r}")
         if not 100 <= status_code <= 999:
             raise RemoteProtocolError(f"invalid status code {status_code}")
-        fields = summarize(headers, self.limits)
+        # One plain tuple from the field scan: no summary object per response.
+        _, length_count, length, coding, tokens, upgrade, _ = scan_fields(headers, self.limits)
         if status_code < 200:
             if status_code == 101 and not (
-                exchange.proposes_upgrade
-                and fields.upgrade
-                and b"upgrade" in fields.connection_tokens
+                exchange.proposes_upgrade and upgrade and b"upgrade" in tokens
             ):
                 # RFC 9110 7.8: a 101 answers an Upgrade request with Upgrade and
                 # Connection: upgrade of its own.
                 raise RemoteProtocolError("101 Switching Protocols without a valid upgrade")
-            if status_code != 101 and not persistent(http_version, fields.connection_tokens):
+            if status_code != 101 and not persistent(http_version, tokens):
                 # llhttp takes an interim response that closes the connection as its
                 # end and refuses the final response after it; refusing the interim
                 # response itself gives one outcome on every engine.
@@ -93,11 +93,10 @@ class ClientConnection(Connection):
             self._informational = status_code
             self._events.append(InformationalResponse(status_code, headers, reason, http_version))
             return Framing.NONE, 0
-        if fields.content_length_count > 1:
+        if length_count > 1:
             raise RemoteProtocolError("repeated Content-Length")
         method = exchange.method
-        coding = fields.transfer_encoding
-        if coding is not None and fields.content_length_count:
+        if coding is not None and length_count:
             raise RemoteProtocolError("both Content-Length and Transfer-Encoding")
         # RFC 9112 6.3: which responses have no body, and how the others end.
         exchange.tunnel = method == b"CONNECT" and 200 <= status_code < 300
@@ -107,22 +106,20 @@ class ClientConnection(Connection):
             if not coding or coding[-1] != b"chunked" or len(coding) > 1:
                 raise RemoteProtocolError("unsupported transfer coding", status_hint=501)
             framing = Framing.CHUNKED
-        elif fields.content_length:
+        elif length:
             framing = Framing.LENGTH
-            self._check_declared_length(fields.content_length)
-        elif fields.content_length_count:
+            if self._max_body_size is not None:
+                self._check_declared_length(length)
+        elif length_count:
             framing = Framing.NONE  # Content-Length: 0
         else:
             framing = Framing.UNTIL_CLOSE
-        tokens = fields.connection_tokens
-        keep_alive = persistent(http_version, tokens)
-        exchange.keep_alive = (
-            exchange.keep_alive and keep_alive and framing is not Framing.UNTIL_CLOSE
-        )
-        self._until_close = framing is Framing.UNTIL_CLOSE
+        until_close = self._until_close = framing is Framing.UNTIL_CLOSE
+        if exchange.keep_alive and (until_close or not persistent(http_version, tokens)):
+            exchange.keep_alive = False
         self._body_bytes = 0
         self._events.append(Response(status_code, headers, reason, http_version))
-        return framing, fields.content_length or 0
+        return framing, length or 0
 
     def on_message_complete(self, trailers: Headers) -> bool:
         if self._informational:
@@ -200,24 +197,32 @@ class ClientConnection(Connection):
                 "or the connection is closing"
             )
         headers = event.headers
-        length, chunked, tokens = outgoing_framing_fields(headers)
         http_version = event.http_version
-        if http_version not in (b"1.1", b"1.0"):
+        if http_version != b"1.1" and http_version != b"1.0":
             raise LocalProtocolError(f"cannot send HTTP version {http_version!r}")
-        if http_version == b"1.1" and not _has_field(headers, b"host"):
+        method = event.method
+        head, length, chunked, tokens = request_framed(method, event.target, http_version, headers)
+        if (
+            http_version == b"1.1"
+            and not (headers and headers[0][0].lower() == b"host")  # where clients put it
+            and not _has_field(headers, b"host")
+        ):
             raise LocalProtocolError("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
-        if chunked and http_version == b"1.0":
-            raise LocalProtocolError("HTTP/1.0 has no chunked transfer coding (RFC 9112 6.1)")
         if chunked:
+            if http_version == b"1.0":
+                raise LocalProtocolError("HTTP/1.0 has no chunked transfer coding (RFC 9112 6.1)")
             framing = Framing.CHUNKED
         elif length:
             framing = Framing.LENGTH
         else:
             framing = Framing.NONE
-        keep_alive = persistent(http_version, tokens)
-        proposes_upgrade = b"upgrade" in tokens and _has_field(headers, b"upgrade")
-        head = request_head(event.method, event.target, http_version, headers)
-        self._exchange = _Exchange(event.method, keep_alive, proposes_upgrade)
+        if tokens:
+            keep_alive = persistent(http_version, tokens)
+            proposes_upgrade = b"upgrade" in tokens and _has_field(headers, b"upgrade")
+        else:
+            keep_alive = http_version == b"1.1"  # RFC 9112 9.3, no Connection field
+            proposes_upgrade = False
+        self._exchange = _Exchange(method, keep_alive, proposes_upgrade)
         self._writer = BodyWriter(framing, length or 0)
-        self._parser.expect_response(event.method, proposes_upgrade)
+        self._parser.expect_response(method, proposes_upgrade)
         return head

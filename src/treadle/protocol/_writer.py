@@ -15,6 +15,7 @@ from ._events import Headers
 __all__ = [
     "LAST_CHUNK",
     "chunk",
+    "request_framed",
     "request_head",
     "response_head",
     "response_lines",
@@ -126,6 +127,41 @@ def request_head(method: bytes, target: bytes, http_version: bytes, headers: Hea
     if _TARGET.fullmatch(target) is None:
         raise LocalProtocolError(f"invalid request target {target!r}")
     return _join(b"%s %s HTTP/%s\r\n" % (method, target, http_version), headers)
+
+
+def request_framed(
+    method: bytes, target: bytes, http_version: bytes, headers: Headers
+) -> tuple[bytes, int | None, bool, frozenset[bytes]]:
+    """``request_head`` and ``outgoing_framing_fields`` in one pass over the fields (the
+    client's hot path): the head, Content-Length, whether chunked, Connection tokens."""
+    if _TOKEN.fullmatch(method) is None:
+        raise LocalProtocolError(f"invalid method {method!r}")
+    if _TARGET.fullmatch(target) is None:
+        raise LocalProtocolError(f"invalid request target {target!r}")
+    lines = [b"%s %s HTTP/%s\r\n" % (method, target, http_version)]
+    append = lines.append
+    cached = _field_lines.get
+    length: int | None = None
+    chunked = False
+    tokens = _NO_TOKENS
+    for field in headers:
+        line, kind, parsed = cached(field) or _field_line(field)
+        append(line)
+        if kind:
+            if kind == _LENGTH:
+                if length is not None or parsed is None:
+                    raise LocalProtocolError(f"invalid or repeated Content-Length {field[1]!r}")
+                length = parsed  # type: ignore[assignment]
+            elif kind == _CODING:
+                if not parsed:
+                    raise LocalProtocolError("only Transfer-Encoding: chunked can be sent")
+                chunked = True
+            else:
+                tokens = tokens | parsed  # type: ignore[operator]
+    if chunked and length is not None:
+        raise LocalProtocolError("Content-Length and Transfer-Encoding cannot both be sent")
+    append(b"\r\n")
+    return b"".join(lines), length, chunked, tokens
 
 
 def _status_line(status_code: int, reason: bytes) -> bytes:
