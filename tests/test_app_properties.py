@@ -265,17 +265,9 @@ async def test_half_close_after_pipelined_requests(treadle_raw_server: Any) -> N
     assert await _pipeline_then_eof(server, 3) == (True, [(200, b"GET 0")] * 3)
 
 
-async def test_half_close_with_handler_cancellation_closes(
-    raw_server: RawTestServer, anyio_backend_name: str, request: pytest.FixtureRequest
-) -> None:
+async def test_half_close_with_handler_cancellation_closes(raw_server: RawTestServer) -> None:
     """With ``handler_cancellation=True`` (the test servers' default, as aiohttp's), EOF
     counts as a disconnect: handlers may be cancelled, but the connection must close."""
-    if anyio_backend_name == "asyncio":  # also uvloop
-        reason = (
-            "server bug on asyncio: with handler_cancellation=True, a client's EOF after "
-            "pipelined requests cancels a handler and the connection is never closed"
-        )
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
     closed, answers = await _pipeline_then_eof(raw_server, 3)
     assert closed
     assert all(answer == (200, b"GET 0") for answer in answers)

@@ -54,19 +54,25 @@ async def test_cancel_ends_the_task_and_wait_returns() -> None:
 
 
 async def test_cancel_before_start() -> None:
+    """The function still starts and is cancelled at its first await, so its clean-up
+    (``finally``) runs on every backend: a server relies on it to finish a request."""
     backend = get_backend()
-    ran: list[bool] = []
+    ran: list[str] = []
 
     async def body() -> None:
-        await backend.sleep(0)
-        ran.append(True)
+        ran.append("started")
+        try:
+            await backend.sleep(0)
+            ran.append("past the await")
+        finally:
+            ran.append("finally")
 
     handle = backend.spawn(body)
     handle.cancel()
     with anyio.fail_after(5):
         await handle.wait()
     assert handle.done()
-    assert ran == []
+    assert ran == ["started", "finally"]
 
 
 async def test_errors_are_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:

@@ -299,3 +299,21 @@ async def test_injection_in_proxy_headers_is_refused() -> None:
                     proxy_headers={"X-P": "a\r\nb: c"},
                 )
             assert server.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("not a url", aiohttp.InvalidUrlClientError),  # relative: as aiohttp
+        ("/path/only", aiohttp.InvalidUrlClientError),
+        ("http:///no-host", aiohttp.InvalidUrlClientError),
+        ("ftp://example.com/", aiohttp.NonHttpUrlClientError),
+        ("mailto:someone@example.com", aiohttp.NonHttpUrlClientError),
+    ],
+)
+async def test_urls_that_cannot_be_requested(url: str, error: type[Exception]) -> None:
+    async with aiohttp.ClientSession() as s:
+        with pytest.raises(error) as info:
+            await s.get(url)
+    assert isinstance(info.value, aiohttp.ClientError)  # (NonHttpUrl is no InvalidURL)
+    assert str(info.value)

@@ -112,6 +112,8 @@ def check_method(method: str) -> str:
 def check_url(url: URL) -> None:
     """Refuse URLs that cannot be requested: no http(s)/ws(s) scheme, no host."""
     if url.scheme not in _DEFAULT_PORTS:
+        if not url.scheme:  # a relative URL is not a URL to request at all (as aiohttp)
+            raise InvalidUrlClientError(url)
         raise NonHttpUrlClientError(url)
     if not url.raw_host:
         raise InvalidUrlClientError(url)

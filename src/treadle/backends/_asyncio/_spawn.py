@@ -22,20 +22,27 @@ _running: set[AsyncioTaskHandle] = set()
 class AsyncioTaskHandle:
     """``cancel()``, ``done()`` and ``await wait()`` over one ``asyncio.Task``."""
 
-    __slots__ = ("_name", "_task")
+    __slots__ = ("_cancel_requested", "_name", "_started", "_task")
 
     _task: asyncio.Task[None]
 
     def __init__(self, name: str | None) -> None:
         self._name = name
+        self._started = False
+        self._cancel_requested = False
 
     def cancel(self) -> None:
-        self._task.cancel()
-        # A task cancelled before its first step never runs _guard's ``finally``.
-        self._task.add_done_callback(self._forget)
+        """Cancel the task; one not started yet still starts and sees the cancellation.
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        _running.discard(self)
+        ``Task.cancel()`` before the first step would throw into a coroutine that never
+        ran, skipping its ``try``/``finally`` (trio's system tasks always run theirs).
+        Deferring it to the task's first step gives both backends the same semantics:
+        the function starts and is cancelled at its first ``await``.
+        """
+        if self._started:
+            self._task.cancel()
+        else:
+            self._cancel_requested = True
 
     def done(self) -> bool:
         return self._task.done()
@@ -57,6 +64,9 @@ async def _guard(
 ) -> None:
     # Bookkeeping in the task itself, not in a done callback: one fewer loop callback
     # per task, which matters for a server starting one task per request.
+    handle._started = True
+    if handle._cancel_requested:
+        handle._task.cancel()  # delivered at func's first await, inside its try blocks
     try:
         await func(*args)
     except Exception:
