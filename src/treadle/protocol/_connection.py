@@ -14,7 +14,7 @@ from ._engines import resolve_engine
 from ._engines._base import RequestEngine, ResponseEngine
 from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._events import NEED_DATA, PAUSED, ConnectionClosed, Data, Event, Sentinel
-from ._framing import BodyWriter
+from ._framing import BodyWriter, Framing
 from ._limits import Limits
 
 __all__ = ["Connection"]
@@ -170,6 +170,31 @@ class Connection:
         if writer is None:
             raise LocalProtocolError("no message is being sent: send a head first")
         return writer.data(data)
+
+    @property
+    def can_send_body_externally(self) -> bool:
+        """Whether the body being sent goes to the wire as-is (Content-Length, or ended
+        by closing), so the caller may write it itself, e.g. with zero-copy ``sendfile``,
+        and report it with ``body_sent_externally``. False for chunked framing (each
+        chunk needs its size line), for messages without a body and between messages."""
+        writer = self._writer
+        return writer is not None and (
+            writer.framing is Framing.LENGTH or writer.framing is Framing.UNTIL_CLOSE
+        )
+
+    def body_sent_externally(self, count: int) -> None:
+        """Account for ``count`` body bytes the caller wrote to the transport itself.
+
+        Instead of ``send(Data(...))``, which would return the same bytes: the core then
+        still knows how much of a Content-Length is left, so a body too long or short is
+        refused as usual. ``LocalProtocolError`` if no body is being sent, if its framing
+        is chunked (or it has no body and ``count`` is not 0), or if ``count`` exceeds
+        what is left of its Content-Length; nothing is counted then.
+        """
+        writer = self._writer
+        if writer is None:
+            raise LocalProtocolError("no message is being sent: send a head first")
+        writer.external(count)
 
     def _end_body(self, trailers: list[tuple[bytes, bytes]]) -> bytes:
         writer = self._writer

@@ -80,6 +80,23 @@ class BodyWriter:
             return b""
         return data
 
+    def external(self, count: int) -> None:
+        """Account for ``count`` body bytes sent around this writer (see
+        ``Connection.body_sent_externally``): only framing that sends bytes as-is."""
+        if count < 0:
+            raise ValueError(f"negative byte count {count}")
+        framing = self.framing
+        if framing is Framing.LENGTH:
+            if count > self.remaining:
+                raise LocalProtocolError(
+                    f"{count} body bytes exceed the Content-Length ({self.remaining} bytes left)"
+                )
+            self.remaining -= count
+        elif framing is Framing.CHUNKED:
+            raise LocalProtocolError("a chunked body needs chunk framing: send it as Data")
+        elif framing is Framing.NONE and count:
+            raise LocalProtocolError("this message cannot have a body")
+
     def end(self, trailers: Headers) -> bytes:
         framing = self.framing
         if framing is Framing.CHUNKED:

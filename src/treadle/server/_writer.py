@@ -163,8 +163,8 @@ class HTTPWriter:
             conn.write(self._head)
             self._head = b""
         backend = get_backend()
-        if self._proto_frames_identity():
-            self._account_identity(count)
+        if self._proto.can_send_body_externally:
+            self._proto.body_sent_externally(count)  # LocalProtocolError past the length
             sent = await backend.sendfile(conn, file, offset, count)
             self._output_size += sent
             if sent != count:
@@ -182,24 +182,6 @@ class HTTPWriter:
                 raise EOFError(f"file ended {remaining} bytes before the expected end")
             remaining -= len(chunk)
             await self.write(chunk)
-
-    def _proto_frames_identity(self) -> bool:
-        body_writer = self._proto._writer
-        return body_writer is not None and body_writer.framing.value in (
-            "content-length",
-            "until close",
-        )
-
-    def _account_identity(self, count: int) -> None:
-        body_writer = self._proto._writer
-        assert body_writer is not None
-        if body_writer.framing.value == "content-length":
-            if count > body_writer.remaining:
-                raise ValueError(
-                    f"sendfile of {count} bytes exceeds the Content-Length "
-                    f"({body_writer.remaining} bytes left)"
-                )
-            body_writer.remaining -= count
 
     def switch_protocols(self, headers: RawHeaders, reason: str = "") -> Upgraded:
         """Answer ``101 Switching Protocols`` and hand the connection over.
