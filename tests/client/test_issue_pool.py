@@ -209,3 +209,64 @@ async def test_idempotent_methods_are_retried_on_a_dead_pooled_connection(method
                 assert resp.status == 200
             assert requests == 3 and server.accepted == 2
             await settle(session, server)
+
+
+async def test_a_dead_connection_is_retried_once_only() -> None:
+    async def drop_all_but_first(request: Request, body: bytes, handler: PeerHandler) -> Answer:
+        assert handler.conn is not None
+        if handler.server.requests > 1:
+            handler.conn.abort()
+            return None
+        return 200, [(b"Content-Length", b"2")], b"ok"
+
+    with anyio.fail_after(10):
+        async with peer_server(drop_all_but_first) as server, aiohttp.ClientSession() as s:
+            url = f"http://127.0.0.1:{server.port}/"
+            async with s.get(url) as resp:
+                await resp.read()
+            with pytest.raises(aiohttp.ServerDisconnectedError):
+                await s.get(url)
+            # the pooled connection, then one new one: no retry of the retry
+            assert server.requests == 3 and server.accepted == 2
+            with pytest.raises(aiohttp.ServerDisconnectedError):
+                await s.get(url)  # a new connection dies: not retried at all
+            assert server.requests == 4 and server.accepted == 3
+            await settle(s, server)
+
+
+async def test_errors_anywhere_leave_nothing_behind() -> None:
+    failing = aiohttp.TraceConfig()
+
+    async def explode(session: Any, ctx: Any, params: Any) -> None:
+        if ctx.trace_request_ctx == "explode":
+            raise RuntimeError("trace handler failed")
+
+    failing.on_connection_create_end.append(explode)
+
+    async def upload() -> AsyncIterator[bytes]:
+        yield b"u" * 1000
+        raise OSError("the file went away")
+
+    with anyio.fail_after(20):
+        async with (
+            peer_server(mixed) as server,
+            aiohttp.ClientSession(trace_configs=[failing]) as session,
+        ):
+            base = f"http://127.0.0.1:{server.port}"
+            with pytest.raises(RuntimeError, match="trace handler"):
+                await session.get(base + "/echo", trace_request_ctx="explode")
+            await settle(session, server)
+            with pytest.raises(KeyError):
+                async with session.get(base + "/body") as resp:
+                    await resp.content.read(10)
+                    raise KeyError("the caller's own error, mid-body")
+            await settle(session, server)
+            with pytest.raises(OSError, match="went away"):
+                await session.post(base + "/echo", data=upload())
+            await settle(session, server)
+            with pytest.raises(TypeError):
+                await session.post(base + "/echo", data=object())
+            await settle(session, server)
+            async with session.get(base + "/body") as resp:  # and everything still works
+                assert len(await resp.read()) == 65536
+            await settle(session, server)
