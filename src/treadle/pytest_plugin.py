@@ -47,8 +47,8 @@ __all__ = [
 
 FIXTURES = frozenset({"treadle_client", "treadle_server", "treadle_raw_server"})
 
-#: The item's ``asyncio.Runner`` (asyncio is imported only when a test needs the runner:
-#: the rest of treadle leaves event loops to ``treadle.backends``).
+#: The item's loop runner (``treadle.backends.loop_runner``: only backends/ imports
+#: asyncio), created when a test needs it.
 _RUNNER = pytest.StashKey[Any]()
 
 
@@ -207,9 +207,9 @@ def _is_ours(node: Any) -> bool:
 def _runner(node: pytest.Item) -> Any:
     runner = node.stash.get(_RUNNER, None)
     if runner is None:
-        import asyncio
+        from .backends import loop_runner
 
-        runner = node.stash[_RUNNER] = asyncio.Runner()
+        runner = node.stash[_RUNNER] = loop_runner("asyncio")
     return runner
 
 

@@ -415,9 +415,9 @@ class AioHTTPTestCase(unittest.IsolatedAsyncioTestCase):
         raise RuntimeError("override get_application() to return the application to test")
 
     async def asyncSetUp(self) -> None:
-        import asyncio  # unittest runs this class on asyncio: aiohttp's ``self.loop``
+        from .backends import running_asyncio_loop
 
-        self.loop = asyncio.get_running_loop()
+        self.loop = running_asyncio_loop()  # unittest runs this class on asyncio, as aiohttp
         self.app = await self.get_application()
         self.server = await self.get_server(self.app)
         self.client = await self.get_client(self.server)

@@ -10,7 +10,7 @@ import anyio
 import pytest
 import sniffio
 
-from treadle.backends import BACKEND_NAMES, get_backend, run
+from treadle.backends import BACKEND_NAMES, get_backend, loop_runner, run, running_asyncio_loop
 
 
 @pytest.mark.parametrize("name", BACKEND_NAMES)
@@ -48,6 +48,28 @@ def test_run_rejects_an_unknown_backend() -> None:
 
     with pytest.raises(ValueError, match="unknown backend 'curio'"):
         run(main, backend="curio")
+
+
+@pytest.mark.parametrize("name", ["asyncio", "uvloop"])
+def test_loop_runner_keeps_one_loop_across_runs(name: str) -> None:
+    """A test runner sets fixtures up, runs the test and tears down on the same loop."""
+
+    async def which_loop() -> tuple[object, str]:
+        return running_asyncio_loop(), type(running_asyncio_loop()).__module__
+
+    runner = loop_runner(name)
+    try:
+        first, module = runner.run(which_loop())
+        second, _ = runner.run(which_loop())
+    finally:
+        runner.close()
+    assert first is second
+    assert module.startswith("uvloop" if name == "uvloop" else "asyncio")
+
+
+def test_loop_runner_refuses_trio() -> None:
+    with pytest.raises(ValueError, match="trio"):
+        loop_runner("trio")
 
 
 async def test_run_refuses_to_nest() -> None:

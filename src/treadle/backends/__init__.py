@@ -14,19 +14,29 @@ from ._fingerprint import Fingerprint
 from ._interface import *  # noqa: F403  (the interface: everything in _interface.__all__)
 from ._memory import MemoryConnection, MemoryListener, memory_connection_pair
 from ._resolver import Resolver
-from ._run import BACKEND_NAMES, BackendName, run
+from ._run import (
+    BACKEND_NAMES,
+    BackendName,
+    LoopRunner,
+    loop_runner,
+    run,
+    running_asyncio_loop,
+)
 
 __all__ = [
     "BACKEND_NAMES",
     "BackendName",
     "Fingerprint",
+    "LoopRunner",
     "MemoryConnection",
     "MemoryListener",
     "Resolver",
     "ServerFingerprintMismatch",
     "UnsupportedAsyncLibraryError",
     "get_backend",
+    "loop_runner",
     "memory_connection_pair",
     "run",
+    "running_asyncio_loop",
 ]
 __all__ += _interface.__all__

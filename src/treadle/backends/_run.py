@@ -7,12 +7,19 @@ string (``"asyncio"``, ``"uvloop"`` or ``"trio"``) everywhere above this layer.
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal, Protocol, TypeVar
 
 import sniffio
 
-__all__ = ["BACKEND_NAMES", "BackendName", "run"]
+__all__ = [
+    "BACKEND_NAMES",
+    "BackendName",
+    "LoopRunner",
+    "loop_runner",
+    "run",
+    "running_asyncio_loop",
+]
 
 T = TypeVar("T")
 
@@ -67,3 +74,39 @@ def run(main: Callable[[], Awaitable[T]], *, backend: str = "asyncio") -> T:
     # asyncio.Runner (3.11+) takes a loop factory; asyncio.run only from 3.12 on.
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         return runner.run(_main())
+
+
+class LoopRunner(Protocol):
+    """One event loop kept open across several ``run()`` calls (``asyncio.Runner``)."""
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T: ...
+
+    def close(self) -> None: ...
+
+
+def loop_runner(backend: str = "asyncio") -> LoopRunner:
+    """A loop that synchronous code can enter several times, then ``close()``.
+
+    A test runner needs this: async fixtures set up, the test and the teardown run as
+    separate calls on the same loop. asyncio and uvloop only: trio has no re-entrant run.
+    """
+    if backend not in ("asyncio", "uvloop"):
+        raise ValueError(f"loop_runner() supports 'asyncio' and 'uvloop', not {backend!r}")
+    import asyncio
+
+    loop_factory = None
+    if backend == "uvloop":
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    return asyncio.Runner(loop_factory=loop_factory)
+
+
+def running_asyncio_loop() -> Any:
+    """The running asyncio event loop, for APIs that expose it (aiohttp's ``self.loop``).
+
+    Raises ``RuntimeError`` outside asyncio, like ``asyncio.get_running_loop()``.
+    """
+    import asyncio
+
+    return asyncio.get_running_loop()
