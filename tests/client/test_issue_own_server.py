@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ssl
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,13 @@ from typing import Any
 
 import anyio
 import pytest
+import trustme
 from yarl import URL
 
 import treadle as aiohttp
 from treadle import web
+
+from .proxy_fixture import ProxyServer
 
 
 async def echo(request: web.Request) -> web.Response:
@@ -106,11 +110,11 @@ def make_app() -> web.Application:
 
 
 @contextlib.asynccontextmanager
-async def treadle_site() -> AsyncIterator[str]:
+async def treadle_site(ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[str]:
     """The app served by AppRunner/TCPSite on a free port; its base URL (ending in /)."""
     runner = web.AppRunner(make_app())
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     try:
         yield site.name + "/"
@@ -432,3 +436,55 @@ async def test_module_level_request_and_shared_connector() -> None:
             finally:
                 await connector.close()
             assert connector.closed
+
+
+@pytest.fixture(scope="module")
+def tls_pair() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting it) for 127.0.0.1 and localhost."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
+async def test_https_to_treadles_server(tls_pair: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
+    server_ctx, client_ctx = tls_pair
+    config, counts = counting_trace()
+    with anyio.fail_after(20):
+        async with (
+            treadle_site(server_ctx) as base,
+            aiohttp.ClientSession(base, trace_configs=[config]) as session,
+        ):
+            assert base.startswith("https://")
+            with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                await session.get("echo")  # the test CA is not trusted by default
+            for _ in range(3):
+                async with session.post("echo", data=b"secret", ssl=client_ctx) as resp:
+                    assert (await resp.json())["body"] == "secret"
+            async with session.get("echo", ssl=False) as resp:
+                assert resp.status == 200
+    assert counts["reuse"] >= 2  # the verified connection was pooled and reused
+
+
+async def test_through_a_real_proxy_to_treadles_server(
+    http_proxy: ProxyServer, tls_pair: tuple[ssl.SSLContext, ssl.SSLContext]
+) -> None:
+    server_ctx, client_ctx = tls_pair
+    with anyio.fail_after(30):
+        async with (
+            treadle_site() as plain,
+            treadle_site(server_ctx) as secure,
+            aiohttp.ClientSession(proxy=http_proxy.url) as session,
+        ):
+            # http: an absolute-form request to the proxy
+            async with session.get(plain + "echo", params={"via": "proxy"}) as resp:
+                data = await resp.json()
+            assert data["query"] == [["via", "proxy"]]
+            # https: a CONNECT tunnel, TLS with treadle's server inside it
+            for _ in range(2):
+                async with session.post(
+                    secure + "echo", json={"tunnel": True}, ssl=client_ctx
+                ) as resp:
+                    assert (await resp.json())["body"] == '{"tunnel": true}'
