@@ -4,7 +4,8 @@ the runners users write: ``asyncio.run(main())``, ``uvloop.run(main())`` and
 
 The snippets are the seeds' own (fetching JSON with a ``ClientTimeout``, posting JSON,
 ``raise_for_status`` and ``ClientError`` handling, streaming a download, the module-level
-``request()``); the server is the examples' backend-neutral local server. Also: an
+``request()``, and seed 001's WebSocket client, which no example runs); the server is the
+examples' backend-neutral local server, and a ``treadle.web`` app for the WebSocket. Also: an
 unclosed session is reported by a ``ResourceWarning`` when it is garbage-collected, a
 closed one is not.
 """
@@ -30,6 +31,7 @@ SCRIPT = textwrap.dedent(
     from _seed_support import local_server
 
     import treadle as aiohttp
+    from treadle import web
 
     BASE = ""
 
@@ -68,8 +70,46 @@ SCRIPT = textwrap.dedent(
         return size
 
 
+    async def websocket_client(url):
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(url) as ws:
+                # Send message
+                await ws.send_str("Hello")
+
+                # Receive messages
+                async for msg in ws:
+                    if msg.type == aiohttp.WSMsgType.TEXT:
+                        print(f"Received: {{msg.data}}")
+                    elif msg.type == aiohttp.WSMsgType.ERROR:
+                        break
+
+
+    async def ws_echo_twice_then_close(request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        msg = await ws.receive()
+        await ws.send_str(msg.data + " back")
+        await ws.send_str("bye")
+        await ws.close()
+        return ws
+
+
+    async def websocket_snippet():
+        app = web.Application()
+        app.router.add_get("/ws", ws_echo_twice_then_close)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            await websocket_client(site.name.replace("http", "ws") + "/ws")
+        finally:
+            await runner.cleanup()
+
+
     async def main():
         global BASE
+        await websocket_snippet()
         async with local_server() as BASE:
             print("get", (await fetch_json(f"{{BASE}}/get"))["args"])
             print("post", (await post_json(f"{{BASE}}/post", {{"n": 1}}))["json"])
@@ -109,6 +149,8 @@ RUNNERS = {
 }
 
 EXPECTED = [
+    "Received: Hello back",
+    "Received: bye",
     "get {'key': 'value'}",
     "post {'n': 1}",
     "status HTTP error: 404",
