@@ -13,6 +13,7 @@ from treadle.protocol import (
     Data,
     EndOfMessage,
     InformationalResponse,
+    Limits,
     Request,
     Response,
 )
@@ -372,3 +373,99 @@ def test_chunk_extension_grammar_is_llhttps(extension: bytes, accepted: bool) ->
     for engine in ENGINES:
         outcome = parse_requests([data], engine, eof=True)
         assert (outcome.error is None) is accepted, (engine, outcome)
+
+
+# -- start line lengths ---------------------------------------------------------------
+
+LIMIT = Limits().max_line_size
+
+
+def _request_line(method: bytes, size: int) -> bytes:
+    line = method + b" /" + b"a" * (size - len(method) - len(b" / HTTP/1.1")) + b" HTTP/1.1"
+    assert len(line) == size
+    return line
+
+
+@engines
+@pytest.mark.parametrize("method", [b"GET", b"DELETE", b"M-SEARCH"])
+def test_request_line_limit_is_the_whole_line(engine: str, method: bytes) -> None:
+    # Measured from the method to the version (without CRLF), however the line arrives.
+    head = b"\r\nHost: a\r\n\r\n"
+    fits = requests(_request_line(method, LIMIT) + head, engine)
+    assert fits.error is None
+    assert [type(event) for event in fits.events] == [Request, EndOfMessage, ConnectionClosed]
+    over = requests(_request_line(method, LIMIT + 1) + head, engine)
+    assert refused(over, 414)
+    assert over.events == []
+
+
+@engines
+@pytest.mark.parametrize("limit", [64, 100])
+def test_request_line_limit_follows_limits(engine: str, limit: int) -> None:
+    head = b"\r\nHost: a\r\n\r\n"
+    limits = Limits(max_line_size=limit)
+    fits = parse_requests([_request_line(b"GET", limit) + head], engine, eof=True, limits=limits)
+    assert fits.error is None
+    over = parse_requests([_request_line(b"GET", limit + 1) + head], engine, limits=limits)
+    assert refused(over, 414)
+
+
+@engines
+@pytest.mark.parametrize(
+    ("size", "status"), [(LIMIT - 9, 505), (LIMIT - 8, 414), (LIMIT, 414), (LIMIT + 1, 414)]
+)
+def test_request_line_without_a_version_near_the_limit(engine: str, size: int, status: int) -> None:
+    # llhttp reports no more than method and target before it has seen the version, so
+    # a line is measured as if it had one: within 8 bytes of the limit, a line without a
+    # version (refused anyway, with 505 when shorter) is 414 on both engines.
+    line = b"GET /" + b"a" * (size - 5)
+    assert refused(requests(line + b"\r\nHost: a\r\n\r\n", engine), status)
+
+
+@engines
+def test_status_line_limit_is_the_whole_line(engine: str) -> None:
+    # The httptools engine limited only the reason: lines up to limit + 13 got through.
+    start = b"HTTP/1.1 200 "
+    tail = b"\r\nContent-Length: 0\r\n\r\n"
+    for method in (b"GET", b"HEAD"):  # an answer to HEAD is parsed on its own path
+        for step in (None, 1):
+            raw = start + b"a" * (LIMIT - len(start)) + tail
+            fits = parse_responses(raw, engine, method=method, step=step or len(raw), eof=True)
+            assert fits.error is None, (method, step)
+            assert len(fits.events[0].reason) == LIMIT - len(start)  # type: ignore[attr-defined]
+            raw = start + b"a" * (LIMIT + 1 - len(start)) + tail
+            over = parse_responses(raw, engine, method=method, step=step or len(raw), eof=True)
+            assert refused(over, 400), (method, step)
+            assert "status line is too long" in str(over.error)
+            assert over.events == []
+
+
+# -- reason phrases -------------------------------------------------------------------
+
+
+@engines
+@pytest.mark.parametrize("method", [b"GET", b"HEAD"])
+@pytest.mark.parametrize(
+    "reason", [b"O\x00K", b"\x01OK", b"OK\x08", b"Not\x0bFound", b"x\x1b[31m", b"OK\x7f"]
+)
+def test_control_bytes_in_a_reason_are_refused(engine: str, method: bytes, reason: bytes) -> None:
+    # RFC 9112 4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); llhttp let them by.
+    raw = b"HTTP/1.1 200 " + reason + b"\r\nContent-Length: 0\r\n\r\n"
+    for step in (len(raw), 1):
+        outcome = parse_responses(raw, engine, method=method, step=step, eof=True)
+        assert refused(outcome, 400), (step, outcome)
+        assert "reason phrase" in str(outcome.error)
+        assert outcome.events == []
+
+
+@engines
+@pytest.mark.parametrize("reason", [b"OK", b"Not Found", b"O\tK", b"\x80\xff caf\xc3\xa9", b"~!"])
+def test_other_reasons_are_kept(engine: str, reason: bytes) -> None:
+    raw = b"HTTP/1.1 200 " + reason + b"\r\nContent-Length: 0\r\n\r\n"
+    outcome = responses(raw, engine, eof=True)
+    assert outcome.error is None
+    assert outcome.events == [
+        Response(200, [(b"Content-Length", b"0")], reason),
+        EndOfMessage(),
+        ConnectionClosed(),
+    ]

@@ -7,6 +7,9 @@ for every message, so fields that do not matter cost one dictionary look-up.
 
 from __future__ import annotations
 
+import re
+from http import HTTPStatus
+
 from ._errors import RemoteProtocolError
 from ._events import Headers
 from ._limits import Limits
@@ -14,6 +17,7 @@ from ._limits import Limits
 __all__ = [
     "FieldSummary",
     "check_coding_ows",
+    "check_reason",
     "check_trailer_name",
     "scan_fields",
     "summarize",
@@ -185,6 +189,26 @@ def persistent(http_version: bytes, connection_tokens: frozenset[bytes]) -> bool
     if b"close" in connection_tokens:
         return False
     return http_version == b"1.1" or b"keep-alive" in connection_tokens
+
+
+# The reasons servers send: accepted without a scan (bytes.isalpha covers one word).
+_COMMON_REASONS = frozenset(status.phrase.encode("ascii") for status in HTTPStatus)
+# RFC 9112 4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
+_BAD_REASON_BYTE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def check_reason(reason: bytes) -> None:
+    """Refuse control bytes in a received reason phrase (RFC 9112 section 4).
+
+    llhttp lets them through, and h11 would refuse only some; both engines call this so
+    they agree. The usual reasons skip the scan.
+    """
+    if (
+        not reason.isalpha()
+        and reason not in _COMMON_REASONS
+        and _BAD_REASON_BYTE.search(reason) is not None
+    ):
+        raise RemoteProtocolError(f"control byte in the reason phrase {reason!r}")
 
 
 def check_field_sizes(fields: Headers, limits: Limits) -> None:

@@ -74,7 +74,14 @@ REQUEST_DEFECTS = (
     "line-too-long",
 )
 #: Every defect :func:`malformed_responses` knows.
-RESPONSE_DEFECTS = (*_FIELD_DEFECTS, "status-code", "version", "te-unknown", "line-too-long")
+RESPONSE_DEFECTS = (
+    *_FIELD_DEFECTS,
+    "status-code",
+    "version",
+    "te-unknown",
+    "line-too-long",
+    "reason-ctl",
+)
 
 
 def _insert(draw: st.DrawFn, data: bytes, piece: bytes, *, lo: int = 0) -> bytes:
@@ -297,9 +304,14 @@ def malformed_responses(
         message.body = b"abc"
         hint = 501
     elif defect == "line-too-long":
-        # The reason phrase alone is over the limit (treadle's httptools engine bounds
-        # the reason, not the whole status line).
-        reason = b"a" * (MAX_LINE + draw(st.integers(1, 64)))
+        # The whole status line is limited, not only its reason: 1 to 64 bytes over.
+        start = version + b" " + status + b" "
+        reason = b"a" * (MAX_LINE - len(start) + draw(st.integers(1, 64)))
+    elif defect == "reason-ctl":
+        # RFC 9112 4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
+        reason = _insert(
+            draw, draw(st.sampled_from((b"OK", b"Not Found"))), draw(st.sampled_from(_CTL))
+        )
     else:
         hint = draw(_field_defect(message, defect))
     message.start = version + b" " + status + b" " + reason

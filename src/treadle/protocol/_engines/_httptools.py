@@ -16,6 +16,7 @@ from .._events import Headers
 from .._headers import (
     check_coding_ows,
     check_field_sizes,
+    check_reason,
     check_trailer_name,
 )
 from .._limits import Limits
@@ -25,6 +26,11 @@ __all__ = ["HttptoolsRequestEngine", "HttptoolsResponseEngine"]
 
 _VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 _OWS = (32, 9)  # SP, HTAB
+# Start lines are measured as the lexer of the h11 engine measures them, from what llhttp
+# reports: "METHOD SP target SP HTTP/x.y" and "HTTP/x.y SP 200 SP reason".
+_REQUEST_LINE_EXTRA = len(" ") + len(" HTTP/1.1")
+_SHORTEST_METHOD = 3  # GET, PUT, ACL
+_STATUS_LINE_EXTRA = len("HTTP/1.1 200 ")
 
 
 def _version(text: str) -> bytes:
@@ -130,6 +136,8 @@ class HttptoolsRequestEngine(_HeadCollector):
         self._sink = sink
         self._url = b""
         self._max_line_size = limits.max_line_size
+        # A target up to this long fits in any request line: no method look-up needed.
+        self._max_short_target = limits.max_line_size - _REQUEST_LINE_EXTRA - _SHORTEST_METHOD
         # Body pieces go straight to the sink: no frame of ours per chunk. (httptools
         # looks the callback up when the parser is made, so this comes first.)
         self.on_body = sink.on_data
@@ -148,8 +156,16 @@ class HttptoolsRequestEngine(_HeadCollector):
         if self._url:
             url = self._url + url
         self._url = url
-        if len(url) > self._max_line_size:
-            raise RemoteProtocolError("request target is too long", status_hint=414)
+        if len(url) > self._max_short_target:
+            self._check_request_line(url)
+
+    def _check_request_line(self, url: bytes) -> None:
+        """Refuse a request line over ``max_line_size`` (414) as soon as its target shows
+        it, counting single spaces and a version: a line without one (HTTP/0.9) is
+        refused anyway, and the lexer of the h11 engine measures lines the same way."""
+        size = len(self._parser.get_method()) + len(url) + _REQUEST_LINE_EXTRA
+        if size > self._max_line_size:
+            raise RemoteProtocolError("request line is too long", status_hint=414)
 
     def on_headers_complete(self) -> None:
         url = self._url
@@ -208,6 +224,9 @@ class _HeadOnly:
 
     def on_status(self, reason: bytes) -> None:
         self.reason += reason
+        if len(self.reason) + _STATUS_LINE_EXTRA > self._collector._limits.max_line_size:
+            raise RemoteProtocolError("status line is too long")
+        check_reason(reason)
 
     def on_headers_complete(self) -> None:
         self.status_code = self._parser.get_status_code()
@@ -235,6 +254,8 @@ class HttptoolsResponseEngine(_HeadCollector):
         super().__init__(limits)
         self._sink = sink
         self._reason = b""
+        # The whole status line is limited: llhttp reports only the reason.
+        self._max_reason = limits.max_line_size - _STATUS_LINE_EXTRA
         self.on_body = sink.on_data  # before any parser is made, as above
         self._parser = httptools.HttpResponseParser(self)
         self._method: bytes | None = None
@@ -260,9 +281,12 @@ class HttptoolsResponseEngine(_HeadCollector):
         self._reason = b""
 
     def on_status(self, reason: bytes) -> None:
+        # Once per response (per piece of a reason split across reads).
         self._reason += reason
-        if len(self._reason) > self._limits.max_line_size:
+        if len(self._reason) > self._max_reason:
             raise RemoteProtocolError("status line is too long")
+        if not reason.isalpha():
+            check_reason(reason)
 
     def on_headers_complete(self) -> None:
         headers = self._head_complete(len(self._reason))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .._errors import RemoteProtocolError
-from .._headers import check_coding_ows, check_field_sizes
+from .._headers import check_coding_ows, check_field_sizes, check_reason
 from .._limits import Limits
 
 __all__ = ["HeadScanner", "StartLine", "check_field_line", "split_field_line"]
@@ -83,8 +83,10 @@ def _status_line(line: bytes) -> StartLine:
     start = StartLine()
     start.http_version = version
     start.status_code = int(status)
-    start.reason = reason or b""
-    # h11 refuses control bytes in the reason that llhttp lets through: it gets none.
+    start.reason = reason = reason or b""
+    if reason:
+        check_reason(reason)  # RFC 9112 4; llhttp lets control bytes through
+    # h11 gets no reason: the check above is the one both engines apply.
     start.canonical = b"HTTP/%s %s" % (version, status)
     return start
 
@@ -193,7 +195,13 @@ class HeadScanner:
             start = self._start
             if start is None:
                 self._check_start_length(len(line))
-                start = _request_line(line) if self._is_request else _status_line(line)
+                if self._is_request:
+                    start = _request_line(line)
+                    # What the llhttp engine can measure: the line with single spaces
+                    # and a version (a line without one is refused anyway, with 505).
+                    self._check_start_length(len(start.method) + len(start.target) + 10)
+                else:
+                    start = _status_line(line)
                 self._start = start
                 self._h11_lines = [start.canonical]
                 self._fields = []
