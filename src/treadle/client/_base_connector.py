@@ -92,6 +92,19 @@ class BaseConnector:
         # (nothing lingers to clean up) and deadlines are not rounded.
         self._cleanup_closed = enable_cleanup_closed
         self._timeout_ceil_threshold = timeout_ceil_threshold
+        self._backend: Backend | None = None
+
+    @property
+    def backend(self) -> Backend:
+        """The backend of the async library this connector runs on (the first user's).
+
+        Found once (sniffio) and kept: a connector's sockets belong to one event loop,
+        and a look-up per request is measurable on the hot path.
+        """
+        backend = self._backend
+        if backend is None:
+            backend = self._backend = get_backend()
+        return backend
 
     def __repr__(self) -> str:
         return (
@@ -136,15 +149,17 @@ class BaseConnector:
         limits: Limits | None = None,
         proxy_headers: ProxyHeaders = None,
         proxy_auth: Any = None,
+        deadline: float | None = None,
     ) -> ConnectorExchange:
         """A connection for ``key``, as an exchange ready for one request.
 
         ``limits`` applies to a newly opened connection's response parsing;
-        ``proxy_headers``/``proxy_auth`` go on a proxy's ``CONNECT`` request.
+        ``proxy_headers``/``proxy_auth`` go on a proxy's ``CONNECT`` request;
+        ``deadline`` (``ClientTimeout.total``) bounds the exchange's head and body.
         """
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
-        backend = get_backend()
+        backend = self._backend or self.backend
         connect_timeout = timeout.connect if timeout is not None else None
         sock_read = timeout.sock_read if timeout is not None else None
         if not connect_timeout:
@@ -164,10 +179,32 @@ class BaseConnector:
                     f"(ClientTimeout.connect={connect_timeout})"
                 ) from exc
         try:
-            return ConnectorExchange(conn, sock_read, read_bufsize)
+            return ConnectorExchange(conn, sock_read, read_bufsize, deadline)
         except BaseException:  # pragma: no cover - nothing in there awaits or should fail
             conn.finish(False)
             raise
+
+    def take_idle_now(
+        self,
+        key: ConnectionKey,
+        timeout: ClientTimeout,
+        read_bufsize: int,
+        deadline: float | None,
+    ) -> ConnectorExchange | None:
+        """An exchange on an idle keep-alive connection of ``key`` if one can be had
+        without waiting (a free slot, nobody in line), else None; nothing awaits.
+
+        The hot path of a busy session: no traces are sent (callers with traces use
+        ``connect``), and ``deadline`` is enforced by the connection's own timer.
+        """
+        pool = self._pool
+        if self._closed or not pool.has_idle(key) or not pool.try_acquire(key):
+            return None
+        conn = self._take_idle(key, self._backend or self.backend)
+        if conn is None:
+            pool.release(key)
+            return None
+        return ConnectorExchange(conn, timeout.sock_read, read_bufsize, deadline)
 
     async def _get(
         self,

@@ -38,6 +38,7 @@ from yarl import URL
 from ._auth import BasicAuth
 
 __all__ = [
+    "EnvSnapshot",
     "ProxyInfo",
     "basicauth_from_netrc",
     "get_env_proxy_for_url",
@@ -257,3 +258,33 @@ def get_env_proxy_for_url(
     if info is None:
         raise LookupError(f"No proxies found for {url} in the env")
     return info.proxy, info.proxy_auth
+
+
+class EnvSnapshot:
+    """What ``trust_env`` takes from the environment, read once (per session).
+
+    Reading it opens ``.netrc``: a session makes this object in a worker thread on its
+    first request under ``trust_env`` (as aiohttp reads ``.netrc`` off the event loop)
+    and keeps it, so no request reads files or scans the environment on the loop.
+    """
+
+    __slots__ = ("netrc", "no_proxy", "proxies")
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.netrc = netrc_from_env(env)
+        self.no_proxy = _no_proxy_entries(env)
+        self.proxies = proxies_from_env(env)
+
+    def proxy_for(self, url: URL) -> ProxyInfo | None:
+        """As :func:`proxy_for_url`, from the snapshot."""
+        if url.host is not None and proxy_bypass(url.host, url.port, self.no_proxy):
+            return None
+        return self.proxies.get(url.scheme)
+
+    def auth_for(self, host: str) -> BasicAuth | None:
+        """As :func:`netrc_auth`, from the snapshot."""
+        try:
+            return basicauth_from_netrc(self.netrc, host)
+        except (LookupError, ValueError):
+            return None  # ValueError: a login with ":" cannot be sent as Basic

@@ -13,9 +13,15 @@ serves another request.
 
 Errors are never silent: a body cut short or badly framed fails the ``StreamReader``
 with ``ClientPayloadError``; a peer that closes before the head gives
-``ServerDisconnectedError``; a malformed head gives ``ClientResponseError``; the
-``sock_read`` timeout (one re-armable timer per connection, re-armed as data arrives
-and held while the reader applies backpressure) gives ``SocketTimeoutError``.
+``ServerDisconnectedError``; a malformed head gives ``ClientResponseError``.
+
+Timeouts use one re-armable timer per connection, armed lazily: the ``sock_read``
+timeout (re-armed as data arrives, held while the reader applies backpressure) gives
+``SocketTimeoutError``, and ``ClientTimeout.total`` (the exchange's deadline, over the
+head and the body) gives ``ServerTimeoutError``. The timer is never cancelled on the
+hot path: when it fires early it re-arms for what is due now, so an exchange that ends
+in time costs no timer call at all (a 300 s default deadline moves forward with each
+request, the timer wakes up about once per 300 s per busy connection).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from ._exceptions import (
     ClientResponseError,
     RequestInfo,
     ServerDisconnectedError,
+    ServerTimeoutError,
     SocketTimeoutError,
 )
 from ._interfaces import ConnectionKey
@@ -60,6 +67,7 @@ class PooledConnection:
     """A backend connection driven by a sans-IO ``ClientConnection``, kept by the pool."""
 
     __slots__ = (
+        "_active",
         "_backend",
         "_body_done",
         "_continue",
@@ -70,11 +78,13 @@ class PooledConnection:
         "_on_release",
         "_peer_eof",
         "_pending",
+        "_read_due",
         "_reader",
         "_request",
         "_sock_read",
         "_stop_writing",
         "_timer",
+        "_total_due",
         "_waiter",
         "broken",
         "conn",
@@ -85,6 +95,7 @@ class PooledConnection:
         "lost",
         "proto",
         "requests",
+        "url",
     )
 
     def __init__(
@@ -119,7 +130,11 @@ class PooledConnection:
         self._request: Request | None = None
         self._waiter: Event | None = None
         self._timer: Timer | None = None
+        self._active = False  # an exchange runs (what the timer may act on)
         self._sock_read: float | None = None
+        self._read_due: float | None = None  # when sock_read expires, while waiting
+        self._total_due: float | None = None  # ClientTimeout.total of the exchange
+        self.url: Any = None  # the request's URL, for timeout messages
 
     def __repr__(self) -> str:
         state = "lost" if self.lost else "idle" if self.idle else "active"
@@ -144,8 +159,9 @@ class PooledConnection:
             self.broken = True
             self._close_idle()
             return
-        if self._sock_read is not None and self._timer is not None:
-            self._timer.arm_after(self._sock_read)
+        if self._read_due is not None:
+            # later than before: the timer, if early, re-arms itself when it fires
+            self._read_due = self._backend.current_time() + self._sock_read  # type: ignore[operator]
         self.proto.receive_data(data)
         self._process()
 
@@ -217,8 +233,7 @@ class PooledConnection:
 
     def _end_of_body(self) -> None:
         self._body_done = True
-        if self._timer is not None:
-            self._timer.cancel()
+        self._read_due = self._total_due = None  # nothing left to time out
         if self._reader is not None:
             self._reader.feed_eof()
 
@@ -266,34 +281,59 @@ class PooledConnection:
         if self.conn is not None:
             self.conn.close()
 
-    # -- sock_read -----------------------------------------------------------------------
+    # -- timeouts (sock_read and total) -------------------------------------------------
+
+    def _arm(self, due: float) -> None:
+        """Make sure the timer fires by ``due`` (it may fire earlier and re-arm)."""
+        timer = self._timer
+        if timer is None:
+            timer = self._timer = self._backend.create_timer(self._timed_out)
+        armed = timer.deadline
+        if armed is None or due < armed:
+            timer.arm(due)
 
     def _arm_read_timer(self) -> None:
-        if self._sock_read is None:
+        sock_read = self._sock_read
+        if sock_read is None:
             return
-        if self._timer is None:
-            self._timer = self._backend.create_timer(self._read_timed_out)
-        self._timer.arm_after(self._sock_read)
+        due = self._read_due = self._backend.current_time() + sock_read
+        self._arm(due)
 
-    def _read_timed_out(self) -> None:
-        error = SocketTimeoutError(
-            f"Timeout on reading data from socket ({self.key.host}:{self.key.port}, "
-            f"no data for {self._sock_read} s)"
-        )
-        if self._head is None:
+    def _timed_out(self) -> None:
+        """The timer fired: fail what is overdue, or re-arm for what is due next."""
+        if not self._active or self.lost:
+            return
+        now = self._backend.current_time()
+        total, read = self._total_due, self._read_due
+        if total is not None and now >= total:
+            what = "request to" if self._head is None else "reading data from"
+            self._time_out(ServerTimeoutError(f"Timeout on {what} {self.url}"))
+        elif read is not None and now >= read:
+            self._time_out(
+                SocketTimeoutError(
+                    f"Timeout on reading data from socket ({self.key.host}:{self.key.port}, "
+                    f"no data for {self._sock_read} s)"
+                )
+            )
+        elif total is not None or read is not None:
+            assert self._timer is not None
+            self._timer.arm(min(due for due in (total, read) if due is not None))
+
+    def _time_out(self, error: BaseException) -> None:
+        if self._head is None and self._head_error is None:
             self._fail_head(error)
-        elif not self._body_done:
+        elif self._head is not None and not self._body_done:
             self._fail_body(error)
         else:
             return
+        self._read_due = self._total_due = None
         self._abort()
 
     def _pause_reading(self) -> None:
         # The application is not keeping up: not the server's fault, so no read timeout.
         if self.conn is not None:
             self.conn.pause_reading()
-        if self._timer is not None:
-            self._timer.cancel()
+        self._read_due = None
 
     def _resume_reading(self) -> None:
         if self.conn is not None and not self.idle:
@@ -303,9 +343,15 @@ class PooledConnection:
 
     # -- one exchange --------------------------------------------------------------------
 
-    def start(self, sock_read: float | None, read_bufsize: int) -> StreamReader:
-        """Reset the per-response state for a new request; the new body reader."""
+    def start(
+        self, sock_read: float | None, read_bufsize: int, deadline: float | None = None
+    ) -> StreamReader:
+        """Reset the per-response state for a new request; the new body reader.
+
+        ``deadline`` (``ClientTimeout.total``) bounds the head and the body.
+        """
         self.requests += 1
+        self._active = True
         self.idle = False
         self._head = None
         self._head_error = None
@@ -314,6 +360,10 @@ class PooledConnection:
         self._stop_writing = False
         self._pending = b""
         self._sock_read = sock_read or None
+        self._read_due = None
+        self._total_due = deadline
+        if deadline is not None:
+            self._arm(deadline)
         reader = self._reader = StreamReader(
             read_bufsize, on_pause=self._pause_reading, on_resume=self._resume_reading
         )
@@ -422,8 +472,8 @@ class PooledConnection:
     def finish(self, reusable: bool) -> None:
         """The exchange ended: back to the pool, or closed; the slot is freed either way."""
         self._request = None
-        if self._timer is not None:
-            self._timer.cancel()
+        self._active = False
+        self._read_due = self._total_due = None  # the timer, if armed, fires idle
         if not reusable and not self.detached:
             self.broken = True
             if self.conn is not None:
@@ -438,8 +488,7 @@ class PooledConnection:
         self._reader = None
         self._head = None
         self._body_done = False
-        if self._timer is not None:
-            self._timer.cancel()
+        self._read_due = None
 
     def detach(self) -> tuple[Connection, bytes, bool]:
         if not self.proto.switched or self.conn is None or self.lost:
@@ -456,18 +505,32 @@ class ConnectorExchange:
     """One request/response on a :class:`PooledConnection` (``Exchange`` seam).
 
     ``request_info`` may be set by the session so that response errors carry its
-    ``RequestInfo``; by default it is built from the request head.
+    ``RequestInfo``, or ``for_request()`` names the ``ClientRequest`` it is then built
+    from (only when an error needs it); by default it is built from the request head.
     """
 
-    __slots__ = ("_conn", "_key", "_reader", "_released", "_reused", "request_info")
+    __slots__ = ("_conn", "_key", "_reader", "_released", "_reused", "request", "request_info")
 
-    def __init__(self, conn: PooledConnection, sock_read: float | None, read_bufsize: int) -> None:
+    def __init__(
+        self,
+        conn: PooledConnection,
+        sock_read: float | None,
+        read_bufsize: int,
+        deadline: float | None = None,
+    ) -> None:
         self._conn = conn
         self._key = conn.key
         self._reused = conn.requests > 0
-        self._reader = conn.start(sock_read, read_bufsize)
+        self._reader = conn.start(sock_read, read_bufsize, deadline)
         self._released = False
         self.request_info: RequestInfo | None = None
+        self.request: Any = None
+
+    def for_request(self, request: Any) -> None:
+        """The ``ClientRequest`` carried: its URL goes into timeout messages, and its
+        ``request_info`` (made only then) into response errors."""
+        self.request = request
+        self._conn.url = request.url
 
     def __repr__(self) -> str:
         return f"<ConnectorExchange {self._key.host}:{self._key.port} reused={self._reused}>"
@@ -523,10 +586,11 @@ class ConnectorExchange:
         try:
             return await conn.read_head()
         except ClientResponseError as exc:
-            if self.request_info is not None and type(exc) is ClientResponseError:
-                raise ClientResponseError(
-                    self.request_info, (), status=exc.status, message=exc.message
-                ) from exc
+            info = self.request_info
+            if info is None and self.request is not None:
+                info = self.request.request_info
+            if info is not None and type(exc) is ClientResponseError:
+                raise ClientResponseError(info, (), status=exc.status, message=exc.message) from exc
             raise
 
     async def wait_for_100_continue(self) -> bool:

@@ -138,6 +138,10 @@ class Pool(Generic[K, C]):
         self._idle.setdefault(key, deque()).append((conn, expires))
         self.idle_count += 1
 
+    def has_idle(self, key: K) -> bool:
+        """Whether ``key`` has idle connections (usable or not: ``take_idle`` sorts)."""
+        return key in self._idle  # keys with no idle connection are deleted
+
     def take_idle(self, key: K, now: float) -> tuple[C | None, list[C]]:
         """The newest usable idle connection of ``key``, and the dead or expired ones.
 

@@ -93,13 +93,27 @@ class ClientResponse:
     reason: str | None = None
     content: StreamReader = None  # type: ignore[assignment]
     _body: bytes | None = None
+    # Per-response state that starts the same for every response: class defaults,
+    # so that making a response sets only what differs (one per request).
+    _exchange: Exchange | None = None
+    _raw: list[tuple[bytes, bytes]] = []  # noqa: RUF012 - replaced, never mutated
+    _headers: CIMultiDictProxy[str] | None = None
+    _cookies: SimpleCookie | None = None
+    _raw_cookie_headers: tuple[str, ...] = ()
+    _timer: Timer | None = None
+    _closed = True
+    _released = False
+    _in_context = False
+    _history: tuple[ClientResponse, ...] = ()
+    # The ClientRequest, when ``request_info`` is to be made from it on first use.
+    _request: Any = None
 
     def __init__(
         self,
         method: str,
         url: URL,
         *,
-        request_info: RequestInfo,
+        request_info: RequestInfo | None,
         traces: list[Any] | None = None,
         history: tuple[ClientResponse, ...] = (),
         auto_decompress: bool = True,
@@ -112,19 +126,11 @@ class ClientResponse:
         self._real_url = original_url if original_url is not None else url
         self._request_info = request_info
         self._traces = traces if traces is not None else []
-        self._history = history
+        if history:
+            self._history = history
         self._auto_decompress = auto_decompress
         self._max_decompressed_size = max_decompressed_size
         self._resolve_charset = fallback_charset_resolver
-        self._exchange: Exchange | None = None
-        self._raw: list[tuple[bytes, bytes]] = []
-        self._headers: CIMultiDictProxy[str] | None = None
-        self._cookies: SimpleCookie | None = None
-        self._raw_cookie_headers: tuple[str, ...] = ()
-        self._timer: Timer | None = None
-        self._closed = True
-        self._released = False
-        self._in_context = False
 
     # -- starting ---------------------------------------------------------------------
 
@@ -145,7 +151,11 @@ class ClientResponse:
         backend: Backend | None = None,
     ) -> None:
         """Take the response head read from ``exchange`` (``start()`` without the await,
-        so the session's await chain is one frame shorter)."""
+        so the session's await chain is one frame shorter).
+
+        ``deadline`` arms a timer of the response's own over the rest of the body; the
+        session passes none (its connections enforce ``ClientTimeout.total`` themselves).
+        """
         self._exchange = exchange
         self._closed = False
         self.status = head.status_code
@@ -157,8 +167,9 @@ class ClientResponse:
         # Only what the client itself needs is looked at here; ``headers`` is decoded
         # on first use (many programs never touch it).
         coding: str | None = None
+        watched = _WATCHED_LENGTHS
         for name, value in raw:
-            if len(name) in _WATCHED_LENGTHS:
+            if len(name) in watched:
                 lowered = name.lower()
                 if lowered == b"set-cookie":
                     self._raw_cookie_headers += (value.decode("utf-8", _ESCAPE),)
@@ -245,7 +256,13 @@ class ClientResponse:
 
     @property
     def request_info(self) -> RequestInfo:
-        return self._request_info
+        info = self._request_info
+        if info is None:
+            request = self._request
+            if request is None:
+                raise RuntimeError("this response has no request_info")
+            info = self._request_info = request.request_info
+        return info
 
     @property
     def history(self) -> tuple[ClientResponse, ...]:
@@ -380,7 +397,7 @@ class ClientResponse:
             actual = self.headers.get("Content-Type", "").lower()
             if not _is_expected_content_type(actual.partition(";")[0].strip(), content_type):
                 raise ContentTypeError(
-                    self._request_info,
+                    self.request_info,
                     self._history,
                     status=self.status,
                     message=f"Attempt to decode JSON with unexpected mimetype: {actual}",
@@ -398,7 +415,7 @@ class ClientResponse:
             if not self._in_context:
                 self.release()
             raise ClientResponseError(
-                self._request_info,
+                self.request_info,
                 self._history,
                 status=self.status,
                 message=self.reason or "",

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any, Final
 from multidict import CIMultiDict, istr
 from yarl import URL
 
-from ..backends import get_backend
-from ..message import DEFAULT_MAX_DECOMPRESSED_SIZE, JsonPayload
+from ..message import DEFAULT_MAX_DECOMPRESSED_SIZE, BytesPayload, JsonPayload
 from ..protocol import Limits
 from ._auth import BasicAuth
 from ._connector import BaseConnector, TCPConnector
 from ._cookiejar import AbstractCookieJar, CookieJar
-from ._env import netrc_auth, proxy_for_url
+from ._env import EnvSnapshot
 from ._exceptions import ClientError, ClientOSError, InvalidUrlClientError
 from ._request import HttpVersion, HttpVersion11
 from ._request_context import _RequestContextManager as _RequestContextManager  # re-export
@@ -57,6 +56,8 @@ class _Sentinel:
 sentinel: Final[Any] = _Sentinel()
 
 _HOST: Final = istr("Host")
+# Bodies sent from memory: their writes are bounded by the connection's own deadline.
+_IN_MEMORY: Final = (bytes, bytearray, str, BytesPayload)
 
 
 def _to_timeout(value: Any, default: ClientTimeout) -> ClientTimeout:
@@ -148,6 +149,7 @@ class ClientSession:
         self._auto_decompress = auto_decompress
         self._max_decompressed_size = max_decompressed_size
         self._trust_env = trust_env
+        self._env: EnvSnapshot | None = None  # read on the first request (trust_env)
         self._requote_redirect_url = requote_redirect_url
         self._trace_configs = list(trace_configs or ())
         for trace_config in self._trace_configs:
@@ -231,7 +233,7 @@ class ClientSession:
     def _default_options(self) -> RequestOptions:
         """Settings for a request that did not come through ``_request`` (a middleware
         may build and send its own ``ClientRequest``)."""
-        backend = get_backend()
+        backend = self._get_connector().backend
         total = self._timeout.total
         return RequestOptions(
             backend,
@@ -403,18 +405,23 @@ class ClientSession:
         if proxy_url is not None and proxy_auth is None and proxy_url.raw_user:
             proxy_auth = BasicAuth.from_url(proxy_url)
             proxy_url = proxy_url.with_user(None)
+        connector = self._get_connector()
+        backend = connector._backend or connector.backend
         if self._trust_env:
-            # aiohttp's trust_env: HTTP(S)_PROXY/NO_PROXY and .netrc credentials
+            # aiohttp's trust_env: HTTP(S)_PROXY/NO_PROXY and .netrc credentials, read
+            # once per session in a worker thread (file I/O stays off the event loop)
+            env = self._env
+            if env is None:
+                env = self._env = await backend.run_in_thread(EnvSnapshot)
             if proxy_url is None:
-                info = proxy_for_url(url)
+                info = env.proxy_for(url)
                 if info is not None:
                     proxy_url = info.proxy
                     proxy_auth = proxy_auth if proxy_auth is not None else info.proxy_auth
             if auth is None and not url.raw_user and url.raw_host:
-                auth = netrc_auth(url.raw_host)
+                auth = env.auth_for(url.raw_host)
 
         timeout_value = _to_timeout(timeout, self._timeout)
-        backend = get_backend()
         total = timeout_value.total
         options = RequestOptions(
             backend,
@@ -434,10 +441,14 @@ class ClientSession:
                 max_field_size=max_field_size or self._limits.max_field_size,
                 max_headers=max_headers or self._limits.max_headers,
             )
-        traces = [
-            Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
-            for config in self._trace_configs
-        ]
+        traces = (
+            [
+                Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
+                for config in self._trace_configs
+            ]
+            if self._trace_configs
+            else []
+        )
         request_kw: dict[str, Any] = {
             "params": params,
             "headers": all_headers,
@@ -458,6 +469,29 @@ class ClientSession:
         handler = self._handler
         if middlewares is not None:
             handler = build_middleware_chain(self._send, middlewares)
+        if not traces and handler is self._send and (data is None or isinstance(data, _IN_MEMORY)):
+            # Nothing here awaits code that is not ours, and every wait of ours is bounded
+            # by ClientTimeout.total without a deadline scope: the connection's timer
+            # covers the head and the body, ``send_request`` scopes a connect that waits.
+            options.scoped = False
+            try:
+                response = await run_request(
+                    self,
+                    method,
+                    url,
+                    handler=handler,
+                    request_kw=request_kw,
+                    cookies=cookies,
+                    options=options,
+                    allow_redirects=allow_redirects,
+                    max_redirects=max_redirects,
+                    requote_redirect_url=self._requote_redirect_url,
+                )
+            except ClientError:
+                raise
+            except OSError as exc:
+                raise ClientOSError(*exc.args) from exc
+            return await self._check_response(response, raise_for_status, traces, method, url)
         try:
             with backend.fail_at(options.deadline) as scope:
                 response = await run_request(
@@ -489,8 +523,21 @@ class ClientSession:
         except BaseException as exc:
             await _trace_exception(traces, method, url, exc)
             raise
+        return await self._check_response(response, raise_for_status, traces, method, url)
 
+    async def _check_response(
+        self,
+        response: ClientResponse,
+        raise_for_status: Any,
+        traces: list[Trace],
+        method: str,
+        url: URL,
+    ) -> ClientResponse:
+        """``raise_for_status`` and the request-end traces (the response is released if
+        either fails: the caller never gets it)."""
         check = self._raise_for_status if raise_for_status is None else raise_for_status
+        if not check and not traces:
+            return response
         try:
             if check is True:
                 response.raise_for_status()

@@ -5,10 +5,13 @@ reads top to bottom. Per-request options travel on the ``ClientRequest`` itself
 (:class:`RequestOptions`), so the innermost handler that middlewares call is a bound
 method and no closure is built per request.
 
-Timeouts: ``ClientTimeout.total`` is one deadline (``backend.fail_at``) over connecting,
-sending and reading the head, and a timer over the rest of the body (armed by the
-response); ``connect``/``sock_connect``/``sock_read`` are applied by the connector and
-its exchange.
+Timeouts: ``ClientTimeout.total`` is one deadline over connecting, sending, the head
+and the body. The connection's own timer enforces it on the exchange (head and body);
+a request that runs code of others (traces, middlewares, streamed bodies) also gets a
+deadline scope (``backend.fail_at``) around it all, and one whose connection must be
+waited for or opened gets a scope around that. A plain request on a kept-alive
+connection so costs no timer call at all. ``connect``/``sock_connect``/``sock_read``
+are applied by the connector and its exchange.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class RequestOptions:
         "limits",
         "max_decompressed_size",
         "read_bufsize",
+        "scoped",
         "timeout",
     )
 
@@ -85,6 +89,8 @@ class RequestOptions:
         self.read_bufsize = read_bufsize
         self.limits = limits
         self.connecting = False  # which timeout error a total-deadline expiry becomes
+        # Whether a deadline scope covers the whole request (else: only what waits).
+        self.scoped = True
         # The newest response made for this request: closed if a middleware fails after
         # getting it, so a buggy middleware cannot leak the connection.
         self.last_response: ClientResponse | None = None
@@ -126,35 +132,31 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
     connector = session._get_connector()
     key = request.connection_key
     retry = request.method in IDEMPOTENT_METHODS and _resendable(request)
-    request_info = request.request_info
+    traces = request.traces
     while True:
-        options.connecting = True
-        exchange: Exchange = await connector.connect(
-            key,
-            traces=request.traces,
-            timeout=options.timeout,
-            read_bufsize=options.read_bufsize,
-            limits=options.limits,
-            proxy_auth=request.proxy_auth,
-            proxy_headers=request.proxy_headers,
-        )
-        options.connecting = False
+        exchange: Exchange | None = None
+        if not traces:  # (a reused connection is traced: those go through connect())
+            exchange = connector.take_idle_now(
+                key, options.timeout, options.read_bufsize, options.deadline
+            )
+        if exchange is None:
+            exchange = await _connect(connector, key, request, options)
         try:
-            exchange.request_info = request_info  # type: ignore[attr-defined]
+            exchange.for_request(request)  # type: ignore[attr-defined]
             await request.send(exchange, head)
             response = ClientResponse(
                 request.method,
                 request.url,
-                request_info=request_info,
-                traces=request.traces,
+                request_info=None,  # made from the request when asked for
+                traces=traces,
                 auto_decompress=options.auto_decompress,
                 max_decompressed_size=options.max_decompressed_size,
                 fallback_charset_resolver=session._resolve_charset,
                 original_url=request.original_url,
             )
+            response._request = request
             options.last_response = response
-            response_head = await exchange.read_head()
-            response.apply_head(exchange, response_head, options.deadline, options.backend)
+            response.apply_head(exchange, await exchange.read_head())
             return response
         except _STALE_ERRORS:
             exchange.close()
@@ -165,6 +167,36 @@ async def send_request(session: ClientSession, request: ClientRequest) -> Client
         except BaseException:
             exchange.close()
             raise
+
+
+async def _connect(
+    connector: Any, key: Any, request: ClientRequest, options: RequestOptions
+) -> Exchange:
+    """A connection that must be waited for or opened; bounded by the total deadline."""
+    options.connecting = True
+    connect = connector.connect(
+        key,
+        traces=request.traces,
+        timeout=options.timeout,
+        read_bufsize=options.read_bufsize,
+        limits=options.limits,
+        proxy_auth=request.proxy_auth,
+        proxy_headers=request.proxy_headers,
+        deadline=options.deadline,
+    )
+    if options.scoped or options.deadline is None:
+        exchange: Exchange = await connect
+    else:
+        scope = options.backend.fail_at(options.deadline)
+        try:
+            with scope:
+                exchange = await connect
+        except TimeoutError as exc:
+            if isinstance(exc, ConnectionTimeoutError) or not scope.expired:
+                raise
+            raise timeout_error(exc, request.url, True) from exc
+    options.connecting = False
+    return exchange
 
 
 async def run_request(
