@@ -240,9 +240,10 @@ class PooledConnection:
     def _protocol_error(self, exc: RemoteProtocolError) -> None:
         self.broken = True
         if self._head is None:
-            status = exc.status_hint if exc.status_hint >= 400 else 400
+            # 400 for every malformed head, as aiohttp (its BadHttpMessage family): the
+            # core's status_hint (431, 501...) is the answer a server would give
             error: BaseException = ClientResponseError(
-                self.request_info(), (), status=status, message=f"Invalid response: {exc}"
+                self.request_info(), (), status=400, message=f"Invalid response: {exc}"
             )
             if self._peer_eof:
                 error = ServerDisconnectedError(f"Server disconnected: {exc}")
