@@ -135,10 +135,11 @@ async def test_bad_bodies_raise_payload_errors_from_every_reader(name: str, how:
             url = f"http://127.0.0.1:{server.port}/{name}"
             async with s.get(url) as resp:
                 assert resp.status == 200
-                with pytest.raises(aiohttp.ClientPayloadError):
+                with pytest.raises(aiohttp.ClientPayloadError) as info:
                     await _read_all(resp, how)
             await settled(s, server)
             if not name.startswith(("gzip", "deflate")):
+                assert url in str(info.value)
                 # a framing error leaves the connection unusable: never pooled. (A
                 # well-framed body whose coding is bad may go back, as its framing ended.)
                 assert s.connector is not None and s.connector._pool.idle_count == 0

@@ -196,7 +196,7 @@ class PooledConnection:
                 self._fail_head(error)
         elif not self._body_done and self._reader is not None:
             cause = "connection closed" if exc is None else f"connection lost: {exc!r}"
-            self._fail_body(ClientPayloadError(f"Response payload is not completed: {cause}"))
+            self._fail_body(self._payload_error(cause))
         self._wake()
 
     # -- events -------------------------------------------------------------------------
@@ -249,7 +249,7 @@ class PooledConnection:
                 error = ServerDisconnectedError(f"Server disconnected: {exc}")
             self._fail_head(error)
         else:
-            self._fail_body(ClientPayloadError(f"Response payload is not completed: {exc}"))
+            self._fail_body(self._payload_error(exc))
         self._abort()
 
     def _fail_head(self, error: BaseException) -> None:
@@ -373,6 +373,11 @@ class PooledConnection:
     @property
     def backend(self) -> Backend:
         return self._backend
+
+    def _payload_error(self, cause: object) -> ClientPayloadError:
+        """A body cut short or badly framed; the message names the cause and the URL."""
+        url = self.request_info().url
+        return ClientPayloadError(f"Response payload is not completed: {cause} (from {url})")
 
     def request_info(self) -> RequestInfo:
         request = self._request
