@@ -15,8 +15,11 @@ asyncio). Besides wall-clock rates, the CPU time both processes spent per echo (
 ``process_time`` plus the server's utime+stime from ``/proc``) is reported: on a busy
 machine it is the steadier measure. ``TREADLE_BENCH_QUICK=1`` runs a short smoke round.
 
-Run: ``python bench/ws_echo.py [--small N] [--big N] [--rounds R]``; ``--serve LIB LOOP``
-is the server side (used internally).
+``--in-process`` runs client and server in one process and loop instead (the CPU per
+echo is then both halves, without the cross-process scheduling noise).
+
+Run: ``python bench/ws_echo.py [--small N] [--big N] [--rounds R] [--in-process]``;
+``--serve LIB LOOP`` is the server side (used internally).
 """
 
 from __future__ import annotations
@@ -73,73 +76,91 @@ def _run_loop(loop: str, main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     return asyncio.run(main())
 
 
-def serve(lib: str, loop: str) -> None:
-    """An echo server of ``lib`` on ``loop``; prints its port, runs until killed."""
+async def _treadle_echo(request: Any) -> Any:
+    from treadle import web
+
+    ws = web.WebSocketResponse(compress=False)
+    await ws.prepare(request)
+    async for msg in ws:
+        if msg.type == web.WSMsgType.TEXT:
+            await ws.send_str(msg.data)
+        elif msg.type == web.WSMsgType.BINARY:
+            await ws.send_bytes(msg.data)
+    return ws
+
+
+async def _aiohttp_echo(request: Any) -> Any:
+    from aiohttp import WSMsgType
+    from aiohttp import web as aweb
+
+    ws = aweb.WebSocketResponse(compress=False)
+    await ws.prepare(request)
+    async for msg in ws:
+        if msg.type == WSMsgType.TEXT:
+            await ws.send_str(msg.data)
+        elif msg.type == WSMsgType.BINARY:
+            await ws.send_bytes(msg.data)
+    return ws
+
+
+async def _websockets_echo(peer: Any) -> None:
+    async for message in peer:
+        await peer.send(message)
+
+
+async def start_server(lib: str) -> tuple[int, Callable[[], Awaitable[None]]]:
+    """An echo server of ``lib`` on 127.0.0.1 in the running loop: ``(port, stop)``."""
     if lib == "treadle":
         from treadle import web
-        from treadle.backends import get_backend, run
 
-        async def treadle_echo(request: web.Request) -> web.WebSocketResponse:
-            ws = web.WebSocketResponse(compress=False)
-            await ws.prepare(request)
-            async for msg in ws:
-                if msg.type == web.WSMsgType.TEXT:
-                    await ws.send_str(msg.data)
-                elif msg.type == web.WSMsgType.BINARY:
-                    await ws.send_bytes(msg.data)
-            return ws
-
-        async def treadle_main() -> None:
-            app = web.Application()
-            app.router.add_get("/", treadle_echo)
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            print(runner.addresses[0][1], flush=True)
-            while True:
-                await get_backend().sleep(3600)
-
-        run(treadle_main, backend=loop)
-    elif lib == "aiohttp":
-        from aiohttp import WSMsgType
+        app = web.Application()
+        app.router.add_get("/", _treadle_echo)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        return runner.addresses[0][1], runner.cleanup
+    if lib == "aiohttp":
         from aiohttp import web as aweb
 
-        async def aiohttp_echo(request: aweb.Request) -> aweb.WebSocketResponse:
-            ws = aweb.WebSocketResponse(compress=False)
-            await ws.prepare(request)
-            async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
-                    await ws.send_str(msg.data)
-                elif msg.type == WSMsgType.BINARY:
-                    await ws.send_bytes(msg.data)
-            return ws
+        aapp = aweb.Application()
+        aapp.router.add_get("/", _aiohttp_echo)
+        arunner = aweb.AppRunner(aapp, access_log=None)
+        await arunner.setup()
+        await aweb.TCPSite(arunner, "127.0.0.1", 0).start()
+        return arunner.addresses[0][1], arunner.cleanup
+    from websockets.asyncio.server import serve as ws_serve
 
-        async def aiohttp_main() -> None:
-            app = aweb.Application()
-            app.router.add_get("/", aiohttp_echo)
-            runner = aweb.AppRunner(app, access_log=None)
-            await runner.setup()
-            await aweb.TCPSite(runner, "127.0.0.1", 0).start()
-            print(runner.addresses[0][1], flush=True)
-            await asyncio.Event().wait()
+    server = await ws_serve(_websockets_echo, "127.0.0.1", 0, compression=None, max_size=None)
 
-        _run_loop(loop, aiohttp_main)
-    else:
-        from websockets.asyncio.server import ServerConnection
-        from websockets.asyncio.server import serve as ws_serve
+    async def stop() -> None:
+        server.close()
+        await server.wait_closed()
 
-        async def websockets_echo(peer: ServerConnection) -> None:
-            async for message in peer:
-                await peer.send(message)
+    return next(iter(server.sockets)).getsockname()[1], stop
 
-        async def websockets_main() -> None:
-            async with ws_serve(
-                websockets_echo, "127.0.0.1", 0, compression=None, max_size=None
-            ) as server:
-                print(next(iter(server.sockets)).getsockname()[1], flush=True)
-                await asyncio.Event().wait()
 
-        _run_loop(loop, websockets_main)
+def _run_on(lib: str, loop: str, main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    if lib == "treadle":
+        from treadle.backends import run
+
+        return run(main, backend=loop)
+    return _run_loop(loop, main)
+
+
+def serve(lib: str, loop: str) -> None:
+    """An echo server of ``lib`` on ``loop``; prints its port, runs until killed."""
+
+    async def main() -> None:
+        port, _ = await start_server(lib)
+        print(port, flush=True)
+        if lib == "treadle":
+            from treadle.backends import get_backend
+
+            while True:
+                await get_backend().sleep(3600)
+        await asyncio.Event().wait()
+
+    _run_on(lib, loop, main)
 
 
 class ServerProcess:
@@ -197,40 +218,58 @@ async def _measure(
     )
 
 
-def treadle_client(url: str, loop: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
+async def treadle_session(url: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
     import treadle
-    from treadle.backends import run
 
-    async def main() -> Result:
-        async with treadle.ClientSession() as session, session.ws_connect(url) as ws:
-            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big, cpu)
-
-    return run(main, backend=loop)
+    async with treadle.ClientSession() as session, session.ws_connect(url) as ws:
+        return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big, cpu)
 
 
-def aiohttp_client(url: str, loop: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
+async def aiohttp_session(url: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
     import aiohttp
 
-    async def main() -> Result:
-        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
-            return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big, cpu)
-
-    return _run_loop(loop, main)  # type: ignore[no-any-return]
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        return await _measure(ws.send_str, ws.send_bytes, ws.receive, small, big, cpu)
 
 
-def websockets_client(
-    url: str, loop: str, small: int, big: int, cpu: Callable[[], float]
-) -> Result:
+async def websockets_session(url: str, small: int, big: int, cpu: Callable[[], float]) -> Result:
     from websockets.asyncio.client import connect
 
+    async with connect(url, compression=None, max_size=None) as ws:
+        return await _measure(ws.send, ws.send, ws.recv, small, big, cpu)
+
+
+SESSIONS = {
+    "treadle": treadle_session,
+    "aiohttp": aiohttp_session,
+    "websockets": websockets_session,
+}
+
+
+def run_client(
+    lib: str, url: str, loop: str, small: int, big: int, cpu: Callable[[], float]
+) -> Result:
+    """One contender's client run on a fresh event loop, against a server elsewhere."""
+
     async def main() -> Result:
-        async with connect(url, compression=None, max_size=None) as ws:
-            return await _measure(ws.send, ws.send, ws.recv, small, big, cpu)
+        return await SESSIONS[lib](url, small, big, cpu)
 
-    return _run_loop(loop, main)  # type: ignore[no-any-return]
+    return _run_on(lib, loop, main)  # type: ignore[no-any-return]
 
 
-CLIENTS = {"treadle": treadle_client, "aiohttp": aiohttp_client, "websockets": websockets_client}
+def run_in_process(lib: str, loop: str, small: int, big: int) -> Result:
+    """Client and server of ``lib`` in one process and loop (CPU = both halves)."""
+
+    async def main() -> Result:
+        port, stop = await start_server(lib)
+        try:
+            return await SESSIONS[lib](f"ws://127.0.0.1:{port}/", small, big, _no_cpu)
+        finally:
+            await stop()
+
+    return _run_on(lib, loop, main)  # type: ignore[no-any-return]
+
+
 CONTENDERS = [
     ("treadle", "asyncio"),
     ("treadle", "uvloop"),
@@ -246,29 +285,38 @@ def _reference(loop: str) -> str:
     return "aiohttp uvloop" if loop == "uvloop" else "aiohttp asyncio"
 
 
-def bench(small: int, big: int, rounds: int) -> dict[str, Result]:
+def bench(small: int, big: int, rounds: int, in_process: bool = False) -> dict[str, Result]:
     servers: dict[str, ServerProcess] = {}
+    names = [f"{lib} {loop}" for lib, loop in CONTENDERS]
+    results: dict[str, list[Result]] = {name: [] for name in names}
     try:
-        for lib, loop in CONTENDERS:
-            servers[f"{lib} {loop}"] = ServerProcess(lib, loop)
-        names = list(servers)
-        results: dict[str, list[Result]] = {name: [] for name in names}
+        if not in_process:
+            for name in names:
+                servers[name] = ServerProcess(*name.split())
         for round_index in range(rounds):
             shift = round_index % len(names)
             for name in names[shift:] + names[:shift]:
                 lib, loop = name.split()
-                server = servers[name]
-                results[name].append(CLIENTS[lib](server.url, loop, small, big, server.cpu))
+                if in_process:
+                    results[name].append(run_in_process(lib, loop, small, big))
+                else:
+                    server = servers[name]
+                    results[name].append(run_client(lib, server.url, loop, small, big, server.cpu))
     finally:
         for server in servers.values():
             server.close()
-    medians = {
-        name: tuple(statistics.median(r[i] for r in values) for i in range(4))
+    medians: dict[str, Result] = {
+        name: tuple(statistics.median(r[i] for r in values) for i in range(4))  # type: ignore[misc]
         for name, values in results.items()
     }
+    where = (
+        "client and server in one process and loop (CPU: both halves)"
+        if in_process
+        else "server pinned to core 0, client on core 1"
+    )
     print(
         f"one connection, no compression: {small} x 32-byte text and {big} x 1 MiB binary "
-        f"echoes; server pinned to core 0, client on core 1; median of {rounds} rounds"
+        f"echoes; {where}; median of {rounds} rounds"
     )
     print("wall-clock rates, and CPU per echo (client + server); ratio: aiohttp's / ours")
     print(
@@ -279,15 +327,15 @@ def bench(small: int, big: int, rounds: int) -> dict[str, Result]:
         ref = medians[_reference(name.split()[1])]
         print(
             f"{name:<20}{rate:>12,.0f}{rate / ref[0]:>7.2f}"
-            f"{throughput:>11,.1f}{throughput / ref[1]:>7.2f}"
+            f"{throughput:>11,.1f}{_ratio(throughput, ref[1]):>7.2f}"
             f"{small_cpu:>14,.1f}{_ratio(ref[2], small_cpu):>7.2f}"
             f"{big_cpu:>12,.2f}{_ratio(ref[3], big_cpu):>7.2f}"
         )
-    return medians  # type: ignore[return-value]
+    return medians
 
 
-def _ratio(reference: float, ours: float) -> float:
-    return reference / ours if ours else 0.0
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
 
 
 def main() -> None:
@@ -296,6 +344,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=2000 if quick else 20000)
     parser.add_argument("--big", type=int, default=20 if quick else 200)
     parser.add_argument("--rounds", type=int, default=1 if quick else 3)
+    parser.add_argument(
+        "--in-process", action="store_true", help="client and server in one process and loop"
+    )
     parser.add_argument("--serve", nargs=2, metavar=("LIB", "LOOP"), help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()
     if args.serve:
@@ -303,7 +354,7 @@ def main() -> None:
         return
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
-    bench(args.small, args.big, args.rounds)
+    bench(args.small, args.big, args.rounds, args.in_process)
 
 
 if __name__ == "__main__":
