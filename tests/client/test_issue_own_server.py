@@ -488,3 +488,27 @@ async def test_through_a_real_proxy_to_treadles_server(
                     secure + "echo", json={"tunnel": True}, ssl=client_ctx
                 ) as resp:
                     assert (await resp.json())["body"] == '{"tunnel": true}'
+
+
+async def test_many_concurrent_requests_share_a_small_pool() -> None:
+    config, counts = counting_trace()
+    statuses: list[int] = []
+
+    async def worker(session: aiohttp.ClientSession, n: int) -> None:
+        for i in range(n):
+            async with session.post("echo", data=str(i)) as resp:
+                assert (await resp.json())["body"] == str(i)
+                statuses.append(resp.status)
+
+    connector = aiohttp.TCPConnector(limit=10)
+    with anyio.fail_after(60):
+        async with (
+            treadle_site() as base,
+            aiohttp.ClientSession(base, connector=connector, trace_configs=[config]) as session,
+        ):
+            async with anyio.create_task_group() as group:
+                for _ in range(50):
+                    group.start_soon(worker, session, 4)
+            assert connector._pool.in_use == 0
+    assert statuses == [200] * 200
+    assert counts["create"] <= 10 and counts["create"] + counts["reuse"] == 200
