@@ -61,3 +61,31 @@ async def test_a_body_sent_anyway_after_a_refusal_is_skipped_and_the_next_reques
     answers = data.split(b"HTTP/1.1 ")[1:]
     assert [a[:3] for a in answers] == [b"401", b"200"]
     assert answers[1].endswith(b"got xyz")
+
+
+async def test_an_aiohttp_style_expect_handler_writing_100_by_hand_works() -> None:
+    """aiohttp's own default expect handler, and user code copied from it, write the
+    interim response as raw bytes through ``request.writer``."""
+
+    async def check(request: web.Request) -> None:
+        if request.headers.get("AUTH") != "mysecret":
+            raise web.HTTPForbidden()
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    async def upload(request: web.Request) -> web.Response:
+        return web.Response(text=f"got {(await request.read()).decode()}")
+
+    app = web.Application()
+    app.router.add_post("/up", upload, expect_handler=check)
+    async with serve(app) as (url, _), raw_connection(url) as stream:
+        await stream.send(HEAD + b"AUTH: mysecret\r\n\r\n")
+        with anyio.fail_after(5):
+            interim = await stream.receive()
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        await stream.send(b"abc")
+        answer = await read_response(stream, bytearray())
+        # Sent at once this time: no second 100, and no error.
+        await stream.send(HEAD + b"AUTH: mysecret\r\n\r\nxyz")
+        second = await read_response(stream, bytearray())
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"got abc")
+    assert second.startswith(b"HTTP/1.1 200 ") and second.endswith(b"got xyz")

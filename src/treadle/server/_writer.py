@@ -25,6 +25,8 @@ __all__ = ["HTTPWriter", "Upgraded"]
 # The standard reason phrases: passing b"" for them lets the core use its cached lines.
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 _CLOSE = (b"Connection", b"close")
+# What aiohttp's default expect handler (and user code copied from it) writes by hand.
+_CONTINUE_BY_HAND = (b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.0 100 Continue\r\n\r\n")
 
 
 class Upgraded(NamedTuple):
@@ -101,6 +103,11 @@ class HTTPWriter:
     async def write(self, data: bytes) -> None:
         if self._done:
             raise RuntimeError("Cannot call write() after write_eof()")
+        if not self._headers_sent and data in _CONTINUE_BY_HAND:
+            # An aiohttp expect handler's "100 Continue" written as raw bytes: sent as
+            # the interim response it is (once, and only if the client still waits).
+            self._owner._send_continue()
+            return
         conn = self._conn
         if conn.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
