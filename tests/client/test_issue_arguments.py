@@ -307,3 +307,30 @@ async def test_base_url_joins_like_aiohttp() -> None:
                         assert (await resp.read()).split(b" ")[1] == target
             with pytest.raises(ValueError, match="slash"):
                 aiohttp.ClientSession(f"http://127.0.0.1:{server.port}/api")
+
+
+async def test_json_serialize_bytes_wins_and_connector_compat_arguments() -> None:
+    seen: list[tuple[list[tuple[bytes, bytes]], bytes]] = []
+
+    async def record(request: Request, body: bytes, handler: PeerHandler) -> Answer:
+        seen.append((request.headers, body))
+        return 200, [(b"Content-Length", b"0")], b""
+
+    def dumps_bytes(value: Any) -> bytes:
+        return b"BYTES:" + repr(value).encode()
+
+    connector = aiohttp.TCPConnector(ssl_shutdown_timeout=0.1)  # aiohttp 3.12 accepts it
+    with anyio.fail_after(10):
+        async with (
+            peer_server(record) as server,
+            aiohttp.ClientSession(
+                connector=connector,
+                json_serialize=lambda v: "STR",
+                json_serialize_bytes=dumps_bytes,
+            ) as session,
+            session.post(f"http://127.0.0.1:{server.port}/", json={"a": 1}) as r,
+        ):
+            assert r.status == 200
+    headers, body = seen[0]
+    assert body == b"BYTES:{'a': 1}"
+    assert (b"Content-Type", b"application/json") in headers

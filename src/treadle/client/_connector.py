@@ -108,7 +108,10 @@ class TCPConnector(BaseConnector):
         timeout_ceil_threshold: float = 5,
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
+        ssl_shutdown_timeout: Any = None,
     ) -> None:
+        # ssl_shutdown_timeout: accepted as aiohttp 3.12+ (which deprecates it); TLS
+        # connections here are closed by the backend without a shutdown wait
         super().__init__(
             keepalive_timeout=keepalive_timeout,
             force_close=force_close,

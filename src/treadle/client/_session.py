@@ -91,6 +91,7 @@ class ClientSession:
         skip_auto_headers: Iterable[str] | None = None,
         auth: Any = None,
         json_serialize: Callable[[Any], str] = json.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
         request_class: Any = None,
         response_class: Any = None,
         ws_response_class: Any = None,
@@ -132,6 +133,7 @@ class ClientSession:
         self._default_proxy = URL(proxy) if isinstance(proxy, str) else proxy
         self._default_proxy_auth = proxy_auth
         self._json_serialize = json_serialize
+        self._json_serialize_bytes = json_serialize_bytes  # aiohttp 3.13: wins if set
         self._version = version
         self._raise_for_status = raise_for_status
         timeout_value = _to_timeout(timeout, DEFAULT_TIMEOUT)
@@ -349,7 +351,12 @@ class ClientSession:
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
         if json is not None:
-            data = JsonPayload(json, dumps=self._json_serialize)
+            if self._json_serialize_bytes is not None:
+                data = BytesPayload(
+                    self._json_serialize_bytes(json), content_type="application/json"
+                )
+            else:
+                data = JsonPayload(json, dumps=self._json_serialize)
         method = method.upper()  # ClientRequest checks that it is a token
         try:
             url = self._build_url(str_or_url)
@@ -600,6 +607,7 @@ _SESSION_ONLY: Final = frozenset(
         "cookie_jar",
         "trace_configs",
         "json_serialize",
+        "json_serialize_bytes",
         "trust_env",
         "max_line_size",
         "max_field_size",
