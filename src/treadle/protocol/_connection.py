@@ -38,6 +38,7 @@ class Connection:
         self._body_bytes = 0
         self._writer: BodyWriter | None = None
         self._must_close = False
+        self._framing_run = 0  # bytes in a row, inside a message, that made no event
 
     # -- receiving -------------------------------------------------------------------
 
@@ -60,6 +61,8 @@ class Connection:
         self._feed(data)
 
     def _feed(self, data: bytes) -> None:
+        events = self._events
+        before = len(events)
         try:
             leftover = self._parser.feed(data)
         except ProtocolError as exc:
@@ -67,6 +70,23 @@ class Connection:
             return
         if leftover is not None:
             self._parsing_stopped(leftover)
+        elif len(events) != before:
+            self._framing_run = 0
+        elif self._parser.in_message:
+            self._count_framing(len(data))
+
+    def _count_framing(self, size: int) -> None:
+        """Bound bytes inside a message that carry no data: chunk lines, extensions,
+        trailers (and a head, which the engines bound already).
+
+        llhttp neither limits a chunk extension nor a trailer field spanning reads (it
+        buffers the field: memory), so a peer could stream either forever. Reads that
+        produce no event add up here, bounded like a head (RFC 9112 7.1.1 lets a
+        recipient limit extensions; Node's CVE-2024-22019 is the same issue).
+        """
+        self._framing_run += size
+        if self._framing_run > self.limits.max_head_size:
+            self._error = RemoteProtocolError("chunk framing or trailers are too large")
 
     def _parsing_stopped(self, leftover: bytes) -> None:
         """The engine stopped after a message (switch or last message); keep the rest."""

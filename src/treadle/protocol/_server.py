@@ -65,7 +65,6 @@ class ServerConnection(Connection):
         self._exchanges: deque[_Exchange] = deque()
         self._receiving: _Exchange | None = None
         self._input_closed = False
-        self._framing_run = 0  # body bytes in a row that carried no data (_count_framing)
 
     # -- receiving (called by the engine) ----------------------------------------------
 
@@ -163,19 +162,7 @@ class ServerConnection(Connection):
         elif len(events) != before:
             self._framing_run = 0
         elif self._receiving is not None:
-            self._count_framing(len(data))
-
-    def _count_framing(self, size: int) -> None:
-        """Bound body bytes that carry no data: chunk lines, extensions and trailers.
-
-        llhttp neither limits a chunk extension nor a trailer field spanning reads (it
-        buffers the field: memory), so a client could stream either forever. Reads inside
-        a body that produce no event add up here, bounded like a head (RFC 9112 7.1.1
-        lets a server limit extensions; Node's CVE-2024-22019 is the same issue).
-        """
-        self._framing_run += size
-        if self._framing_run > self.limits.max_head_size:
-            self._error = RemoteProtocolError("chunk framing or trailers are too large")
+            self._count_framing(len(data))  # inside a body: see Connection._count_framing
 
     def _parsing_stopped(self, leftover: bytes) -> None:
         if self._switch_pending:
