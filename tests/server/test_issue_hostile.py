@@ -263,3 +263,30 @@ async def test_body_cut_short_surfaces_as_an_error(how: str, chunked: bool) -> N
     outcome = recorder.outcomes[0]
     assert isinstance(outcome, Exception), f"{how}() returned {outcome!r} for a cut body"
     assert not data.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("file_fields", [False, True], ids=["text-fields", "file-fields"])
+async def test_post_is_bounded_across_the_whole_form_over_the_wire(file_fields: bool) -> None:
+    """Many multipart fields, each under client_max_size, add up past it: 413 + close."""
+    app = Application(client_max_size=4096)
+    recorder = Recorder("post")
+    app.router.add_post("/up", recorder)
+    filename = b'; filename="f.bin"' if file_fields else b""
+    part = (
+        b'--B\r\nContent-Disposition: form-data; name="f"%s\r\n\r\n' % filename
+        + b"v" * 1000
+        + b"\r\n"
+    )
+    body = part * 10 + b"--B--\r\n"
+    wire = (
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    )
+    async with serve(app) as (url, _), raw_connection(url) as stream:
+        await stream.send(wire)
+        data = await read_until_close(stream)
+    head, _ = head_and_body(data)
+    assert head.startswith(b"HTTP/1.1 413 ")
+    assert b"\r\nConnection: close" in head
+    assert b"vvvv" not in data
+    assert getattr(recorder.outcomes[0], "status", None) == 413
