@@ -63,6 +63,10 @@ async def redirect(request: web.Request) -> web.Response:
     raise classes[code]("/echo")
 
 
+async def away(request: web.Request) -> web.Response:
+    raise web.HTTPFound(request.query["to"])
+
+
 async def chain(request: web.Request) -> web.Response:
     n = int(request.match_info["n"])
     raise web.HTTPFound(f"/chain/{n - 1}" if n > 1 else "/echo")
@@ -102,6 +106,7 @@ def make_app() -> web.Application:
     app.router.add_post("/form", form)
     app.router.add_route("*", "/redirect/{code}", redirect)
     app.router.add_get("/chain/{n}", chain)
+    app.router.add_get("/away", away)
     app.router.add_get("/set-cookie", set_cookie)
     app.router.add_get("/lines", lines)
     app.router.add_get("/compressed", compressed)
@@ -512,3 +517,28 @@ async def test_many_concurrent_requests_share_a_small_pool() -> None:
             assert connector._pool.in_use == 0
     assert statuses == [200] * 200
     assert counts["create"] <= 10 and counts["create"] + counts["reuse"] == 200
+
+
+async def test_jar_cookies_and_auth_stay_with_their_origin_across_redirects() -> None:
+    with anyio.fail_after(20):
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with treadle_site() as base, aiohttp.ClientSession(cookie_jar=jar) as session:
+            other = URL(base).with_host("localhost")  # same server, another origin
+            async with session.get(base + "set-cookie", params={"sid": "1"}) as resp:
+                assert resp.status == 200
+            hops = {
+                "same": base + "echo",
+                "other": str(other / "echo"),
+            }
+            seen = {}
+            for name, target in hops.items():
+                async with session.get(
+                    base + "away", params={"to": target}, auth=aiohttp.BasicAuth("u", "p")
+                ) as resp:
+                    assert len(resp.history) == 1
+                    seen[name] = dict((await resp.json())["headers"])
+            assert seen["same"]["Cookie"] == "sid=1"
+            assert seen["same"]["Authorization"].startswith("Basic ")
+            assert "Cookie" not in seen["other"]
+            assert "Authorization" not in seen["other"]
+            assert seen["other"]["Host"] == f"localhost:{other.port}"
