@@ -573,8 +573,13 @@ class Request(BaseRequest):
         match_info = self._match_info
         if match_info is None:
             return False
-        for app in match_info._apps:  # noqa: SIM110 -- no generator on the hot path
-            if getattr(app, "on_response_prepare", None):
+        for app in match_info._apps:
+            # An Application's signal without its property call; any other app object
+            # (tests, mocks) through the public name.
+            signal = getattr(app, "_on_response_prepare", _sentinel)
+            if signal is _sentinel:
+                signal = getattr(app, "on_response_prepare", None)
+            if signal:
                 return True
         return False
 

@@ -102,9 +102,9 @@ class Response(StreamResponse):
                 raise TypeError(f"text argument must be str ({type(text)!r})")
             if charset is None:
                 charset = "utf-8"
-            real_headers[_CONTENT_TYPE] = _text_types.get(
-                (content_type, charset)
-            ) or _text_type(content_type, charset)
+            real_headers[_CONTENT_TYPE] = _text_types.get((content_type, charset)) or _text_type(
+                content_type, charset
+            )
             body = text.encode(charset)
             text = None
         elif content_type is not None:
@@ -217,6 +217,14 @@ class Response(StreamResponse):
 
     async def _send_head(self, writer: ResponseWriter, request: BaseRequest) -> None:
         body = self._body
+        if type(body) is bytes and not (
+            self._must_be_empty_body or self._chunked or self._compressed_body is not None
+        ):
+            # The usual case, first: a bytes body sent as is, in one write.
+            self._eof_sent = True
+            await writer.send_whole(self._status, self._reason, self._wire_headers(len(body)), body)
+            self._body_length = writer.output_size
+            return
         if self._compressed_body is not None and self._encoder is not None:
             await self._compress_body()
         no_length = self._must_be_empty_body and _no_length(request.method, self._status)
