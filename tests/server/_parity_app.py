@@ -134,6 +134,49 @@ def make_app(web: ModuleType, root: Path) -> Any:
     async def any_method(request: Any) -> Any:
         return web.Response(text=f"any {request.method}")
 
+    @routes.get("/more/{what}")
+    async def more(request: Any) -> Any:
+        what = request.match_info["what"]
+        if what == "reason":
+            raise web.HTTPNotFound(reason="Nope")
+        if what == "exc-headers":
+            raise web.HTTPForbidden(headers={"X-Why": "because", "Set-Cookie": "a=b"})
+        if what == "absolute-redirect":
+            raise web.HTTPMovedPermanently("https://other.example/x?y=1")
+        if what == "status-204-text":
+            return web.Response(status=204)
+        if what == "cookie-attrs":
+            response = web.Response(text="c")
+            response.set_cookie("s", "1", samesite="Strict", domain="example.com", max_age=0)
+            response.del_cookie("old", path="/p", domain="example.com")
+            return response
+        if what == "custom-reason":
+            return web.Response(status=200, reason="Fine Thanks", text="x")
+        if what == "json-text":
+            return web.json_response(text='{"pre": "made"}')
+        if what == "bytes-type":
+            return web.Response(body=b"<b>", content_type="text/html", charset="utf-8")
+        if what == "stream-head":
+            response = web.StreamResponse()
+            response.content_type = "text/plain"
+            await response.prepare(request)
+            await response.write(b"never on HEAD")
+            await response.write_eof()
+            return response
+        if what == "set-status":
+            response = web.Response(text="teapot later")
+            response.set_status(418)
+            return response
+        if what == "deflate":
+            response = web.Response(text="z" * 2000)
+            response.enable_compression(web.ContentCoding.deflate)
+            return response
+        if what == "query":
+            return web.json_response(
+                {"all": request.query.getall("a", []), "qs": request.query_string}
+            )
+        raise web.HTTPNotFound()
+
     routes.static("/static", root)
 
     @web.middleware

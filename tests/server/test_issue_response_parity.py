@@ -34,6 +34,8 @@ COMPARED_HEADERS = (
     "x-a",
     "x-b",
     "transfer-encoding",
+    "content-encoding",
+    "x-why",
 )
 
 
@@ -98,6 +100,20 @@ CASES = {
     "normalize-merge": request("//users//x?q=1"),
     "normalize-api": request("/api//ping"),
     "options": request("/", "OPTIONS"),
+    "more-reason": request("/more/reason"),
+    "more-exc-headers": request("/more/exc-headers"),
+    "more-absolute-redirect": request("/more/absolute-redirect"),
+    "more-204": request("/more/status-204-text"),
+    "more-cookie-attrs": request("/more/cookie-attrs"),
+    "more-custom-reason": request("/more/custom-reason"),
+    "more-json-text": request("/more/json-text"),
+    "more-bytes-type": request("/more/bytes-type"),
+    "more-stream-head": request("/more/stream-head", "HEAD"),
+    "more-set-status": request("/more/set-status"),
+    "more-deflate": request("/more/deflate", headers="Accept-Encoding: deflate\r\n"),
+    "more-query": request("/more/query?a=1&a=2&b=&a=%20x"),
+    "more-head-404": request("/more/none", "HEAD"),
+    "head-405": request("/items", "HEAD"),
 }
 
 #: case -> (what differs, why). Only these parts are skipped for that case.
@@ -107,6 +123,7 @@ KNOWN: dict[str, tuple[set[str], str]] = {
         {"accept-ranges", "content-type", "content-length", "transfer-encoding", "last-modified"},
         "the same 416 and Content-Range, framed differently",
     ),
+    "more-stream-head": ({"body"}, "aiohttp writes a StreamResponse's body after a HEAD"),
     "static-404": (
         {"body", "x-mw", "content-type", "content-length", "transfer-encoding"},
         "aiohttp returns an empty 404 FileResponse (middlewares see a response); "
@@ -119,7 +136,8 @@ class Reply:
     def __init__(self, data: bytes, head_only: bool) -> None:
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        self.status = int(lines[0].split(" ", 2)[1])
+        _, status, self.reason = lines[0].split(" ", 2)
+        self.status = int(status)
         self.headers: dict[str, list[str]] = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -129,7 +147,7 @@ class Reply:
         self.body = body
 
     def view(self) -> dict[str, object]:
-        seen: dict[str, object] = {"status": self.status, "body": self.body}
+        seen: dict[str, object] = {"status": self.status, "reason": self.reason, "body": self.body}
         for name in COMPARED_HEADERS:
             values = self.headers.get(name)
             if values is not None:
