@@ -80,6 +80,8 @@ class Pool(Generic[K, C]):
     def _has_eligible_waiter(self) -> bool:
         # Only waiters that could use a free slot block newcomers (a waiter held back by
         # its own per-host cap must not starve other hosts).
+        if not self._waiters:
+            return False
         return any(self._has_room(w.key) for w in self._waiters if not w.granted)
 
     def enqueue(self, key: K, wake: Callable[[], None]) -> Waiter[K]:

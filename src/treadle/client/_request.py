@@ -259,7 +259,8 @@ class ClientRequest:
         self.update_body_from_data(data)
         if data is not None or self.method not in GET_METHODS:
             self._update_transfer_encoding()
-        if expect100 or self.headers.get(EXPECT, "").lower() == "100-continue":
+        # (the default fields never hold an Expect: only given headers may)
+        if expect100 or (headers and self.headers.get(EXPECT, "").lower() == "100-continue"):
             self.headers[EXPECT] = "100-continue"
             self._expect100 = True
 
@@ -468,7 +469,8 @@ class ClientRequest:
             and "content-type" not in self._skip
         ):
             headers[CONTENT_TYPE] = "application/octet-stream"
-        pairs = list(map(_encode_header, headers.items()))
+        cached = _encoded_fields.get
+        pairs = [cached(field) or _encode_header(field) for field in headers.items()]
         return Request(
             self.method.encode("ascii"), self._target(), pairs, _VERSION_BYTES[self.version]
         )

@@ -24,6 +24,7 @@ from yarl import URL
 
 from ..message import BytesPayload
 from ..protocol import Limits
+from ._cookiejar import CookieJar
 from ._exceptions import (
     ClientConnectionResetError,
     ClientOSError,
@@ -217,9 +218,11 @@ async def run_request(
     traces = request_kw["traces"]
     jar = session._cookie_jar
     while True:
-        request_kw["cookies"] = (
-            _merge_cookies(jar.filter_cookies(url), cookies) if len(jar) else cookies
-        )
+        # (CookieJar's len() first drops expired cookies: its count says "empty" cheaply)
+        if jar._count if type(jar) is CookieJar else len(jar):
+            request_kw["cookies"] = _merge_cookies(jar.filter_cookies(url), cookies)
+        else:
+            request_kw["cookies"] = cookies
         request = ClientRequest(method, url, **request_kw)
         request._options = options
         if traces and not history:  # once per request, as aiohttp (not per redirect hop)

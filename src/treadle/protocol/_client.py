@@ -196,33 +196,57 @@ class ClientConnection(Connection):
                 "cannot send a request now: the previous exchange is unfinished "
                 "or the connection is closing"
             )
-        headers = event.headers
-        http_version = event.http_version
-        if http_version != b"1.1" and http_version != b"1.0":
-            raise LocalProtocolError(f"cannot send HTTP version {http_version!r}")
         method = event.method
-        head, length, chunked, tokens = request_framed(method, event.target, http_version, headers)
-        if (
-            http_version == b"1.1"
-            and not (headers and headers[0][0].lower() == b"host")  # where clients put it
-            and not _has_field(headers, b"host")
-        ):
-            raise LocalProtocolError("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
-        if chunked:
-            if http_version == b"1.0":
-                raise LocalProtocolError("HTTP/1.0 has no chunked transfer coding (RFC 9112 6.1)")
-            framing = Framing.CHUNKED
-        elif length:
-            framing = Framing.LENGTH
-        else:
-            framing = Framing.NONE
-        if tokens:
-            keep_alive = persistent(http_version, tokens)
-            proposes_upgrade = b"upgrade" in tokens and _has_field(headers, b"upgrade")
-        else:
-            keep_alive = http_version == b"1.1"  # RFC 9112 9.3, no Connection field
-            proposes_upgrade = False
+        key = (method, event.target, event.http_version, *event.headers)
+        known = _checked_heads.get(key)
+        if known is None:
+            known = _check_request(event)
+            if len(_checked_heads) >= _CHECKED_HEADS_MAX:
+                _checked_heads.clear()
+            _checked_heads[key] = known
+        head, framing, length, keep_alive, proposes_upgrade = known
         self._exchange = _Exchange(method, keep_alive, proposes_upgrade)
-        self._writer = BodyWriter(framing, length or 0)
+        self._writer = BodyWriter(framing, length)
         self._parser.expect_response(method, proposes_upgrade)
         return head
+
+
+# Request heads already checked and serialised, keyed by everything they are made of:
+# a client repeats the same few heads (same URL, same default fields) again and again.
+# Bounded: emptied when full, so heads that never repeat cannot grow it.
+_CheckedHead = tuple[bytes, Framing, int, bool, bool]
+_checked_heads: dict[tuple[object, ...], _CheckedHead] = {}
+_CHECKED_HEADS_MAX = 512
+
+
+def _check_request(event: Request) -> _CheckedHead:
+    """The head's bytes and what it means for framing and persistence; refuses what
+    RFC 9112 forbids a client to send (``LocalProtocolError``)."""
+    headers = event.headers
+    http_version = event.http_version
+    if http_version != b"1.1" and http_version != b"1.0":
+        raise LocalProtocolError(f"cannot send HTTP version {http_version!r}")
+    head, length, chunked, tokens = request_framed(
+        event.method, event.target, http_version, headers
+    )
+    if (
+        http_version == b"1.1"
+        and not (headers and headers[0][0].lower() == b"host")  # where clients put it
+        and not _has_field(headers, b"host")
+    ):
+        raise LocalProtocolError("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
+    if chunked:
+        if http_version == b"1.0":
+            raise LocalProtocolError("HTTP/1.0 has no chunked transfer coding (RFC 9112 6.1)")
+        framing = Framing.CHUNKED
+    elif length:
+        framing = Framing.LENGTH
+    else:
+        framing = Framing.NONE
+    if tokens:
+        keep_alive = persistent(http_version, tokens)
+        proposes_upgrade = b"upgrade" in tokens and _has_field(headers, b"upgrade")
+    else:
+        keep_alive = http_version == b"1.1"  # RFC 9112 9.3, no Connection field
+        proposes_upgrade = False
+    return head, framing, length or 0, keep_alive, proposes_upgrade
