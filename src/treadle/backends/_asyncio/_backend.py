@@ -24,7 +24,7 @@ from ._connection import AsyncioConnection
 from ._listener import AsyncioListener
 from ._signals import open_signal_receiver
 from ._spawn import AsyncioTaskHandle, spawn
-from ._sync import AsyncioDeadline, AsyncioTaskGroup, AsyncioTimer
+from ._sync import AsyncioDeadline, AsyncioEvent, AsyncioTaskGroup, AsyncioTimer
 
 __all__ = ["AsyncioBackend"]
 
@@ -131,8 +131,8 @@ class AsyncioBackend(SocketBackend[AsyncioConnection, AsyncioListener]):
     def task_group(self) -> AsyncioTaskGroup:
         return AsyncioTaskGroup()
 
-    def create_event(self) -> asyncio.Event:
-        return asyncio.Event()
+    def create_event(self) -> AsyncioEvent:
+        return AsyncioEvent()
 
     def create_lock(self) -> asyncio.Lock:
         return asyncio.Lock()
