@@ -318,3 +318,59 @@ async def test_urls_that_cannot_be_requested(url: str, error: type[Exception]) -
             await s.get(url)
     assert isinstance(info.value, aiohttp.ClientError)  # (NonHttpUrl is no InvalidURL)
     assert str(info.value)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.text(st.characters(codec="latin-1"), min_size=1, max_size=12),
+    value=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20),
+)
+async def test_any_header_is_refused_or_arrives_intact(name: str, value: str) -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def record(request: Request, body: bytes, handler: PeerHandler) -> Any:
+        seen.append(request.headers)
+        return 200, [(b"Content-Length", b"0")], b""
+
+    with anyio.fail_after(10):
+        async with peer_server(record) as server, aiohttp.ClientSession() as s:
+            url = f"http://127.0.0.1:{server.port}/"
+            try:
+                async with s.get(url, headers={name: value}) as resp:
+                    assert resp.status == 200
+            except ValueError:
+                assert server.requests == 0  # refused before anything was sent
+                return
+    # sent: it is exactly one field with that name and (OWS-trimmed) value
+    fields = [v for n, v in seen[0] if n.decode("latin-1").lower() == name.lower()]
+    assert fields == [value.strip(" \t").encode("utf-8")]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"headers": {"Content-Length": "abc"}},
+        {"headers": {"Content-Length": "5"}},  # and no body
+        {"headers": {"Content-Length": "3"}, "data": b"abcdef"},
+        {"headers": {"Content-Length": "1", "Transfer-Encoding": "chunked"}},
+        {"headers": {"Transfer-Encoding": "gzip"}},
+    ],
+    ids=["cl-not-a-number", "cl-without-body", "cl-shorter-than-body", "cl-and-te", "te-gzip"],
+)
+async def test_framing_headers_that_contradict_the_body_are_value_errors(
+    kw: dict[str, Any],
+) -> None:
+    with anyio.fail_after(10):
+        async with peer_server() as server, aiohttp.ClientSession() as s:
+            url = f"http://127.0.0.1:{server.port}/"
+            with pytest.raises(ValueError, match="Cannot send the request"):
+                await s.post(url, **kw)
+            assert server.requests == 0  # nothing the server could take as a request
+            await settled(s, server)
+            assert s.connector is not None and s.connector._pool.idle_count == 0
+            async with s.post(url, data=b"fine") as resp:  # the session still works
+                assert await resp.read() == b"POST / fine"

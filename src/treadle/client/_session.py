@@ -20,7 +20,7 @@ from multidict import CIMultiDict, istr
 from yarl import URL
 
 from ..message import DEFAULT_MAX_DECOMPRESSED_SIZE, BytesPayload, JsonPayload
-from ..protocol import Limits
+from ..protocol import Limits, LocalProtocolError
 from ._auth import BasicAuth
 from ._connector import BaseConnector, TCPConnector
 from ._cookiejar import AbstractCookieJar, CookieJar
@@ -498,6 +498,10 @@ class ClientSession:
                 raise
             except OSError as exc:
                 raise ClientOSError(*exc.args) from exc
+            except LocalProtocolError as exc:
+                raise _unsendable(url, exc) from exc
+            if raise_for_status is None and not self._raise_for_status:
+                return response  # nothing to check, no traces: no await
             return await self._check_response(response, raise_for_status, traces, method, url)
         try:
             with backend.fail_at(options.deadline) as scope:
@@ -527,6 +531,10 @@ class ClientSession:
             error = ClientOSError(*exc.args)
             await _trace_exception(traces, method, url, error)
             raise error from exc
+        except LocalProtocolError as exc:
+            value_error = _unsendable(url, exc)
+            await _trace_exception(traces, method, url, value_error)
+            raise value_error from exc
         except BaseException as exc:
             await _trace_exception(traces, method, url, exc)
             raise
@@ -595,6 +603,12 @@ class ClientSession:
             _warnings.warn(
                 f"Unclosed client session {self!r}", ResourceWarning, source=self, stacklevel=1
             )
+
+
+def _unsendable(url: URL, exc: LocalProtocolError) -> ValueError:
+    """A request HTTP/1.1 cannot carry: framing headers given by the caller that are
+    invalid or contradict the body. The connection was closed, not pooled."""
+    return ValueError(f"Cannot send the request to {url}: {exc}")
 
 
 async def _trace_exception(traces: list[Trace], method: str, url: URL, exc: BaseException) -> None:
