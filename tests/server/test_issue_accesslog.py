@@ -15,7 +15,7 @@ import pytest
 from treadle import web
 from treadle.server._accesslog import AccessLogger
 
-from ._serving import serve
+from ._serving import raw_connection, read_until_close, serve
 
 FORMAT = '%a %t "%r" %s %b %T %Tf %D %P "%{Referer}i" "%{X-Custom}i" [%{X-Out}o] [%{X-Missing}i]'
 
@@ -138,3 +138,42 @@ async def test_access_log_none_or_disabled_logs_nothing(
                 await client.get(url + "/hello")
     lines = [r for r in caplog.records if r.name == "treadle.access"]
     assert len(lines) == (0 if disabled else 1)
+
+
+async def test_requests_the_server_refuses_are_logged_as_unknown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """As aiohttp: a malformed request is logged ``"UNKNOWN / HTTP/1.0" 400``, with
+    nothing of what the client sent."""
+    with caplog.at_level(logging.INFO, logger="treadle.access"):
+        async with serve(make_app()) as (url, _):
+            for wire in (
+                b"GET /\x01secret HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Many: m\r\n" * 200 + b"\r\n",
+            ):
+                async with raw_connection(url) as stream:
+                    await stream.send(wire)
+                    await read_until_close(stream)
+    lines = [r.getMessage() for r in caplog.records if r.name == "treadle.access"]
+    assert len(lines) == 2
+    assert re.search(r'^127\.0\.0\.1 \[.+\] "UNKNOWN / HTTP/1\.0" 400 \d+ "-" "-"$', lines[0])
+    assert '"UNKNOWN / HTTP/1.0" 431 ' in lines[1]
+    assert "secret" not in "".join(lines)
+
+
+async def test_a_failing_access_logger_does_not_break_error_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(web.AbstractAccessLogger):
+        def log(self, request: Any, response: Any, time: float) -> None:
+            raise RuntimeError("logger bug")
+
+    async with serve(make_app(), access_log_class=Broken) as (url, _):
+        async with raw_connection(url) as stream:
+            await stream.send(b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = await read_until_close(stream)
+        async with httpx.AsyncClient() as client:
+            with anyio.fail_after(10):
+                still = await client.get(url + "/hello")
+    assert data.startswith(b"HTTP/1.1 400 ")
+    assert still.text == "hello"

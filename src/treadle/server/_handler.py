@@ -22,6 +22,7 @@ import logging
 import traceback
 from collections import deque
 from contextlib import suppress
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..backends import Backend, Connection, TaskHandle, Timer, get_backend
@@ -503,7 +504,24 @@ class RequestHandler:
             conn.abort()
             return
         conn.write(out)
+        self._log_error_answer(status)
         self._linger()  # the client may still be sending what we refused
+
+    def _log_error_answer(self, status: int) -> None:
+        """Access-log an answer to a request that could not be parsed (as aiohttp does,
+        with the method ``UNKNOWN``), so scans and broken clients show in the log."""
+        log = self._server._access_log
+        if log is None or not log.enabled:
+            return
+        peer = self.peername
+        try:
+            log.log(
+                _UnparsedRequest(peer[0] if isinstance(peer, tuple) else peer),
+                _ErrorResponse(status),
+                0.0,
+            )
+        except Exception:
+            self._server.logger.exception("Error in the access logger")
 
     def _close(self) -> None:
         if self._conn is not None and not self._switched:
@@ -558,7 +576,7 @@ class RequestHandler:
 
 
 class _ErrorResponse:
-    """What the access log sees for a 500 the server answered itself."""
+    """What the access log sees for an error the server answered itself."""
 
     __slots__ = ("status",)
 
@@ -567,3 +585,18 @@ class _ErrorResponse:
 
     def __init__(self, status: int) -> None:
         self.status = status
+
+
+class _UnparsedRequest:
+    """What the access log sees for a request that could not be parsed (aiohttp logs
+    ``"UNKNOWN / HTTP/1.0"``): nothing of what the client sent."""
+
+    __slots__ = ("remote",)
+
+    method = "UNKNOWN"
+    path = path_qs = raw_path = "/"
+    version = (1, 0)
+    headers: Any = MappingProxyType({})
+
+    def __init__(self, remote: Any) -> None:
+        self.remote = remote
