@@ -323,13 +323,17 @@ class BaseConnector:
             and conn.conn is not None
         ):
             keepalive = self._keepalive_timeout
-            now = conn.backend.current_time()
             conn.idle = True
-            conn.expires = float("inf") if keepalive is None else now + keepalive
+            if keepalive is None:
+                expires = conn.expires = float("inf")
+            else:
+                backend = conn.backend
+                expires = conn.expires = backend.current_time() + keepalive
+                timer = self._cleanup_timer
+                if timer is None or timer.deadline is None:
+                    self._schedule_cleanup(backend, keepalive)
             conn.conn.resume_reading()  # notice the server closing while idle
-            pool.put_idle(conn.key, conn, conn.expires)
-            if keepalive is not None:
-                self._schedule_cleanup(conn.backend, keepalive)
+            pool.put_idle(conn.key, conn, expires)
         else:
             self._connections.discard(conn)
         pool.release(conn.key)

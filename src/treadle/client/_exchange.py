@@ -422,6 +422,17 @@ class PooledConnection:
                 raise self._head_error from None
             raise self._lost_error() from None
 
+    async def send_bodiless(self, head: Request) -> None:
+        """A request without a body: head and end serialised, then one write."""
+        proto = self.proto
+        out = proto.send(head)
+        self._request = head
+        end = proto.send(EndOfMessage())
+        if end:  # the last chunk of an empty chunked body
+            out += end
+        self._arm_read_timer()
+        await self._flush(out)
+
     async def write(self, data: bytes) -> None:
         if self._stop_writing:
             return
@@ -584,6 +595,11 @@ class ConnectorExchange:
         if self._released:
             self._active()  # raises
         self._conn.send_head(head)
+
+    async def send_bodiless(self, head: Request) -> None:
+        if self._released:
+            self._active()  # raises
+        await self._conn.send_bodiless(head)
 
     async def write(self, data: bytes) -> None:
         await self._active().write(data)

@@ -84,6 +84,10 @@ class Exchange(Protocol):
         """Buffer the request head (checked for injection by the protocol core)."""
         ...
 
+    async def send_bodiless(self, head: Request) -> None:
+        """``send_head`` and ``end_body`` of a request without a body, in one write."""
+        ...
+
     async def write(self, data: bytes) -> None:
         """Send a body chunk with backpressure."""
         ...

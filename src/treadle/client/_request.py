@@ -477,8 +477,13 @@ class ClientRequest:
 
     async def send(self, exchange: Exchange, head: Request | None = None) -> None:
         """Send head and body on ``exchange``; with ``expect100`` the body waits for 100."""
-        exchange.send_head(head if head is not None else self.build_head())
+        if head is None:
+            head = self.build_head()
         traces = self.traces
+        if self._body is None and not traces:
+            await exchange.send_bodiless(head)  # head and end in one write
+            return
+        exchange.send_head(head)
         for trace in traces:
             await trace.send_request_headers(self.method, self.url, self.headers)
         body = self._body
