@@ -79,6 +79,20 @@ def spawn(
     func: Callable[..., Awaitable[object]], *args: Any, name: str | None = None
 ) -> AsyncioTaskHandle:
     handle = AsyncioTaskHandle(name)
-    handle._task = asyncio.get_running_loop().create_task(_guard(handle, func, args), name=name)
+    loop = asyncio.get_running_loop()
+    coro = _guard(handle, func, args)
+    if (
+        name is None
+        and type(loop).create_task is _BASE_CREATE_TASK
+        and loop.get_task_factory() is None
+    ):
+        # What BaseEventLoop.create_task does in that case, without its Python frame
+        # (a server spawns one task per request). uvloop's create_task is compiled.
+        handle._task = asyncio.Task(coro, loop=loop)
+    else:
+        handle._task = loop.create_task(coro, name=name)
     _running.add(handle)
     return handle
+
+
+_BASE_CREATE_TASK = asyncio.BaseEventLoop.create_task
