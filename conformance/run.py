@@ -133,7 +133,9 @@ def run_echo_client(backend: str, url: str) -> None:
             for case in range(1, count + 1):
                 target = f"{url}/runCase?case={case}&agent={_AGENT}"
                 try:
-                    async with session.ws_connect(target, compress=15, max_msg_size=0) as ws:
+                    async with session.ws_connect(
+                        target, compress=15, client_notakeover=True, max_msg_size=0
+                    ) as ws:
                         async for msg in ws:
                             if msg.type == treadle.WSMsgType.TEXT:
                                 await ws.send_str(msg.data)

@@ -142,6 +142,31 @@ async def test_compress_out_of_range() -> None:
     async with aiohttp.ClientSession() as session:
         with pytest.raises(ValueError, match="wbits"):
             await session.ws_connect("http://127.0.0.1:1/", compress=8)
+        with pytest.raises(ValueError, match="client_notakeover"):
+            await session.ws_connect("http://127.0.0.1:1/", client_notakeover=True)
+
+
+async def test_client_notakeover_offer() -> None:
+    """``client_notakeover=True`` (treadle's addition) offers client_no_context_takeover,
+    which Autobahn 13.2/13.5/13.6 require; messages still round-trip compressed."""
+    offers: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        offers.append(request.headers.get("Sec-WebSocket-Extensions"))
+        return await echo(request)
+
+    async with ws_app(handler) as url, aiohttp.ClientSession() as session:
+        async with session.ws_connect(url + "/ws", compress=15, client_notakeover=True) as ws:
+            assert ws.compress == 15 and ws.client_notakeover
+            for _ in range(3):
+                await ws.send_str("abc" * 5000)
+                assert await ws.receive_str() == "abc" * 5000
+        async with session.ws_connect(url + "/ws", compress=15) as ws:
+            assert not ws.client_notakeover  # the default offer is unchanged
+    assert offers == [
+        "permessage-deflate; client_no_context_takeover; client_max_window_bits",
+        "permessage-deflate; client_max_window_bits",
+    ]
 
 
 # -- the pool ------------------------------------------------------------------------------

@@ -132,6 +132,24 @@ def test_server_takes_the_first_acceptable_offer() -> None:
     )
 
 
+def test_offered_client_no_context_takeover_holds_without_the_answer(ws_engine: str) -> None:
+    """RFC 7692 7.1.1.2: a client that offers client_no_context_takeover keeps to it
+    even when the server's answer leaves it out (Autobahn 13.2/13.5/13.6 need the offer)."""
+    offer = PerMessageDeflate(client_no_context_takeover=True, client_max_window_bits=0)
+    assert offer.offer() == "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+    agreed = offer.accept_response("permessage-deflate")
+    assert agreed.client_no_context_takeover
+    assert offer.accept_response(
+        "permessage-deflate; client_no_context_takeover; client_max_window_bits=9"
+    ) == PerMessageDeflate(client_no_context_takeover=True, client_max_window_bits=9)
+    client = WebSocketConnection("client", deflate=agreed, engine=ws_engine)
+    server = WebSocketConnection("server", deflate=PerMessageDeflate(), engine=ws_engine)
+    first, second = client.send_text("abcdefgh" * 100), client.send_text("abcdefgh" * 100)
+    assert len(first) == len(second)  # no context carried from the first message
+    server.receive_data(first + second)
+    assert list(server.events()) == [TextMessage("abcdefgh" * 100)] * 2
+
+
 @pytest.mark.parametrize(
     ("offer", "answer"),
     [

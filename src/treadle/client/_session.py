@@ -305,7 +305,8 @@ class ClientSession:
 
         Keywords as aiohttp's: ``method, protocols, timeout (ClientWSTimeout),
         receive_timeout, autoclose, autoping, heartbeat, auth, origin, params, headers,
-        proxy, proxy_auth, ssl, server_hostname, proxy_headers, compress, max_msg_size``.
+        proxy, proxy_auth, ssl, server_hostname, proxy_headers, compress, max_msg_size``,
+        and treadle's ``client_notakeover`` (offer ``client_no_context_takeover``).
         """
         return WSRequestContextManager(ws_connect(self, url, **kwargs))
 

@@ -47,15 +47,21 @@ DEFAULT_WS_CLIENT_TIMEOUT: Final = ClientWSTimeout(ws_receive=None, ws_close=10.
 _NO_CLOSE_WAIT: Final = 1e9  # ``ws_close=None``: wait as long as it takes
 
 
-def _deflate_offer(compress: int) -> PerMessageDeflate | None:
+def _deflate_offer(compress: int, client_notakeover: bool = False) -> PerMessageDeflate | None:
     """aiohttp's offer for ``compress=wbits``: ``client_max_window_bits`` always, and
-    ``server_max_window_bits`` below 15 (RFC 7692 7.1.2)."""
+    ``server_max_window_bits`` below 15 (RFC 7692 7.1.2); ``client_notakeover`` (a
+    treadle extension) adds ``client_no_context_takeover`` (7.1.1.2): the client then
+    compresses each message on its own, and servers that require it accept the offer."""
     if not compress:
+        if client_notakeover:
+            raise ValueError("client_notakeover needs compress")
         return None
     if not 9 <= compress <= 15:
         raise ValueError("Compress wbits must between 9 and 15, zlib does not support wbits=8")
     return PerMessageDeflate(
-        client_max_window_bits=0, server_max_window_bits=compress if compress < 15 else None
+        client_no_context_takeover=client_notakeover,
+        client_max_window_bits=0,
+        server_max_window_bits=compress if compress < 15 else None,
     )
 
 
@@ -226,11 +232,12 @@ async def ws_connect(
     proxy_headers: Any = None,
     compress: int = 0,
     max_msg_size: int = 4 * 1024 * 1024,
+    client_notakeover: bool = False,
     **request_kw: Any,
 ) -> ClientWebSocketResponse:
     """Open a WebSocket (see :meth:`ClientSession.ws_connect`)."""
     ws_timeout = _ws_timeout(timeout, receive_timeout)
-    offer = _deflate_offer(compress)
+    offer = _deflate_offer(compress, client_notakeover)
     handshake = ClientHandshake(protocols=tuple(protocols), deflate=offer)
     real_headers: CIMultiDict[str] = CIMultiDict(headers or ())
     for name, value in handshake.request_headers():

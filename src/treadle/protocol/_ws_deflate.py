@@ -150,7 +150,9 @@ class PerMessageDeflate:
             raise HandshakeError("client_max_window_bits=8 is not supported by zlib")
         return PerMessageDeflate(
             server_no_context_takeover="server_no_context_takeover" in params,
-            client_no_context_takeover="client_no_context_takeover" in params,
+            # RFC 7692 7.1.1.2: offering it is a promise kept whatever the server answers.
+            client_no_context_takeover=self.client_no_context_takeover
+            or "client_no_context_takeover" in params,
             server_max_window_bits=server_bits,
             client_max_window_bits=client_bits,
         )
