@@ -28,9 +28,10 @@ costs nothing to test suites that do not use it.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -44,6 +45,8 @@ __all__ = [
     "treadle_server",
     "unused_port",
 ]
+
+_S = TypeVar("_S", bound="BaseTestServer")
 
 FIXTURES = frozenset({"treadle_client", "treadle_server", "treadle_raw_server"})
 
@@ -92,18 +95,17 @@ def treadle_client_cls() -> type[TestClient]:
     return TestClient
 
 
-@pytest.fixture
-async def treadle_server(
-    request: pytest.FixtureRequest,
-) -> AsyncIterator[Callable[..., Awaitable[TestServer]]]:
-    """Factory: ``await treadle_server(app, port=None, transport=..., **server_kwargs)``."""
-    from .test_utils import TestServer
+@contextlib.asynccontextmanager
+async def _started_servers(
+    request: pytest.FixtureRequest, make: Callable[..., _S]
+) -> AsyncIterator[Callable[..., Awaitable[_S]]]:
+    """A factory starting ``make(target, port=..., **kwargs)`` with the configured
+    transport; the servers it started are closed (last first) when the test ends."""
+    servers: list[_S] = []
 
-    servers: list[TestServer] = []
-
-    async def go(app: Any, *, port: int | None = None, **kwargs: Any) -> TestServer:
+    async def go(target: Any, *, port: int | None = None, **kwargs: Any) -> _S:
         _transport(request, kwargs)
-        server = TestServer(app, port=port, **kwargs)
+        server = make(target, port=port, **kwargs)
         servers.append(server)
         await server.start_server()
         return server
@@ -113,6 +115,17 @@ async def treadle_server(
     finally:
         while servers:
             await servers.pop().close()
+
+
+@pytest.fixture
+async def treadle_server(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[..., Awaitable[TestServer]]]:
+    """Factory: ``await treadle_server(app, port=None, transport=..., **server_kwargs)``."""
+    from .test_utils import TestServer
+
+    async with _started_servers(request, TestServer) as go:
+        yield go
 
 
 @pytest.fixture
@@ -122,20 +135,8 @@ async def treadle_raw_server(
     """Factory: ``await treadle_raw_server(handler, port=None, **server_kwargs)``."""
     from .test_utils import RawTestServer
 
-    servers: list[RawTestServer] = []
-
-    async def go(handler: Any, *, port: int | None = None, **kwargs: Any) -> RawTestServer:
-        _transport(request, kwargs)
-        server = RawTestServer(handler, port=port, **kwargs)
-        servers.append(server)
-        await server.start_server()
-        return server
-
-    try:
+    async with _started_servers(request, RawTestServer) as go:
         yield go
-    finally:
-        while servers:
-            await servers.pop().close()
 
 
 @pytest.fixture
