@@ -290,3 +290,20 @@ async def test_post_is_bounded_across_the_whole_form_over_the_wire(file_fields: 
     assert b"\r\nConnection: close" in head
     assert b"vvvv" not in data
     assert getattr(recorder.outcomes[0], "status", None) == 413
+
+
+async def test_default_client_max_size_is_one_mebibyte() -> None:
+    app = Application()
+    recorder = Recorder()
+    app.router.add_post("/up", recorder)
+    assert app._client_max_size == 1024**2
+    async with serve(app) as (url, _):
+        for size, status in ((1024**2, b"200"), (1024**2 + 1, b"413")):
+            async with raw_connection(url) as stream:
+                await stream.send(
+                    b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                    b"Connection: close\r\n\r\n" % size
+                )
+                await stream.send(b"z" * size)
+                data = await read_until_close(stream)
+            assert data.startswith(b"HTTP/1.1 " + status), data[:40]
