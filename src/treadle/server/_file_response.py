@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from ..backends import get_backend
 from ._http_exception import LooseHeaders
-from ._http_helpers import ETAG_ANY, ETag, parse_etag, parse_http_date
+from ._http_helpers import ETAG_ANY, ETag, accept_encoding_items, parse_etag, parse_http_date
 from ._interfaces import ResponseWriter
 from ._ranges import RangeNotSatisfiable, parse_ranges
 from ._stream_response import StreamResponse
@@ -54,22 +54,11 @@ _SIBLINGS: Final = (("br", ".br"), ("gzip", ".gz"))
 def _accepts(accept_encoding: str, coding: str) -> bool:
     """Whether ``Accept-Encoding`` allows ``coding`` (q > 0, named or by ``*``)."""
     star = False
-    for item in accept_encoding.lower().split(","):
-        name, _, params = item.partition(";")
-        name = name.strip()
-        if name not in (coding, "*"):
-            continue
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+    for name, quality in accept_encoding_items(accept_encoding):
         if name == coding:
             return quality > 0
-        star = quality > 0
+        if name == "*":
+            star = quality > 0
     return star
 
 

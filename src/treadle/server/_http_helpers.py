@@ -1,4 +1,4 @@
-"""Small HTTP values requests and responses share: versions, dates, entity tags.
+"""Small HTTP values requests and responses share: versions, dates, entity tags, codings.
 
 aiohttp keeps these in ``aiohttp.helpers`` and ``aiohttp.http``; they live here so the
 request and response modules do not import each other.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from importlib import metadata
@@ -25,6 +26,7 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "accept_encoding_items",
     "format_http_date",
     "http_date_now",
     "parse_etag_list",
@@ -150,3 +152,19 @@ def parse_etag(header: str | None) -> ETag | None:
     if not found or found[0].value == ETAG_ANY:
         return None
     return found[0]
+
+
+def accept_encoding_items(accept_encoding: str) -> Iterator[tuple[str, float]]:
+    """The ``(coding, q-value)`` items of ``Accept-Encoding`` in order (RFC 9110 12.5.3):
+    names lowercased, q 1.0 when absent, 0.0 when not a number."""
+    for item in accept_encoding.lower().split(","):
+        name, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        yield name.strip(), quality

@@ -28,6 +28,7 @@ from ._http_helpers import (
     SERVER_SOFTWARE,
     ETag,
     HttpVersion11,
+    accept_encoding_items,
     format_http_date,
     http_date_now,
     parse_etag,
@@ -117,17 +118,7 @@ def _choose_coding(accept_encoding: str) -> ContentCoding | None:
     if not accept_encoding:
         return None
     weights: dict[str, float] = {}
-    for item in accept_encoding.lower().split(","):
-        name, _, params = item.partition(";")
-        name = name.strip()
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+    for name, quality in accept_encoding_items(accept_encoding):
         weights.setdefault(name, quality)
     star = weights.get("*", 0.0)
     gzip = weights.get("gzip", star)
