@@ -148,6 +148,20 @@ def _encode_header(field: tuple[str, str]) -> tuple[bytes, bytes]:
     return encoded
 
 
+# Whole header blocks encoded, keyed by their (name, value) pairs: a session sends the
+# same block (its defaults and Host) on most requests. Bounded like the fields above.
+_encoded_blocks: dict[tuple[tuple[str, str], ...], tuple[tuple[bytes, bytes], ...]] = {}
+_ENCODED_BLOCKS_MAX = 256
+
+
+def _encode_block(fields: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    block = tuple(map(_encode_header, fields))
+    if len(_encoded_blocks) >= _ENCODED_BLOCKS_MAX:
+        _encoded_blocks.clear()
+    _encoded_blocks[fields] = block
+    return block
+
+
 class _CompressingWriter:
     """A PayloadWriter that content-codes (``compress=``) what it passes on."""
 
@@ -469,10 +483,10 @@ class ClientRequest:
             and "content-type" not in self._skip
         ):
             headers[CONTENT_TYPE] = "application/octet-stream"
-        cached = _encoded_fields.get
-        pairs = [cached(field) or _encode_header(field) for field in headers.items()]
+        fields = tuple(headers.items())
+        block = _encoded_blocks.get(fields) or _encode_block(fields)
         return Request(
-            self.method.encode("ascii"), self._target(), pairs, _VERSION_BYTES[self.version]
+            self.method.encode("ascii"), self._target(), list(block), _VERSION_BYTES[self.version]
         )
 
     async def send(self, exchange: Exchange, head: Request | None = None) -> None:
