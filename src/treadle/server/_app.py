@@ -32,6 +32,7 @@ from ._resources import PlainResource
 from ._response import response_from_http_exception
 from ._router import UrlDispatcher
 from ._signals import Signal
+from ._state_mapping import IdentityMapping
 from ._subapps import MatchedSubAppResource, PrefixedSubAppResource, domain_rule
 from ._web_server import Server
 
@@ -48,7 +49,7 @@ web_logger = logging.getLogger("treadle.web")
 _ROUTE_CACHE_SIZE = 256
 
 
-class Application(MutableMapping[str | AppKey[Any], Any]):
+class Application(IdentityMapping, MutableMapping[str | AppKey[Any], Any]):
     """A web application: ``app.router``, ``app.middlewares``, signals and state.
 
     ``Application(*, logger, middlewares, handler_args, client_max_size, debug)`` as in
@@ -122,16 +123,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         if not is_async_callable(middleware):
             raise TypeError(f"Middleware {middleware!r} must be an async function")
 
-    # -- identity: an app is a mapping, but an empty one is still truthy ----------------
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __bool__(self) -> bool:
-        return True
+    # (identity, truthy when empty: IdentityMapping)
 
     def __call__(self) -> Application:
         """``web.run_app(app_factory())`` and gunicorn call an app factory: return self."""

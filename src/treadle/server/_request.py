@@ -10,7 +10,7 @@ front would be wasted work on the server's hot path.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,6 +29,7 @@ from ._http_helpers import (
 from ._interfaces import ConnectionInfo, ResponseWriter
 from ._request_body import FileField, read_post
 from ._request_headers import HeaderFieldsMixin
+from ._state_mapping import LazyStateMapping
 
 if TYPE_CHECKING:
     from ._matchinfo import UrlMappingMatchInfo
@@ -79,7 +80,7 @@ class _TransportInfo:
         return default
 
 
-class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
+class BaseRequest(LazyStateMapping, HeaderFieldsMixin, MutableMapping[str, Any]):
     """An incoming request; also a mapping for per-request state (``request["user"]``)."""
 
     POST_METHODS: Final = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
@@ -476,37 +477,7 @@ class BaseRequest(HeaderFieldsMixin, MutableMapping[str, Any]):
             self._post = post
         return post
 
-    # -- mapping storage -----------------------------------------------------------------
-
-    def _storage(self) -> dict[str, Any]:
-        state = self._state
-        if state is None:
-            state = self._state = {}
-        return state
-
-    def __getitem__(self, key: str) -> Any:
-        return self._storage()[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._storage()[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._storage()[key]
-
-    def __len__(self) -> int:
-        return 0 if self._state is None else len(self._state)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._storage())
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __bool__(self) -> bool:
-        return True
+    # (mapping storage and identity: LazyStateMapping)
 
     def __repr__(self) -> str:
         target = self._message.target.decode("latin-1")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import math
 import warnings
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from datetime import datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -37,6 +37,7 @@ from ._http_helpers import (
 )
 from ._interfaces import RawHeaders, ResponseWriter
 from ._response_cookies import CookieMixin
+from ._state_mapping import LazyStateMapping
 
 if TYPE_CHECKING:
     from http.cookies import SimpleCookie
@@ -143,7 +144,7 @@ def _remove_length(method: str, status: int) -> bool:
     return status in (204, 304) or status < 200 or (method == "CONNECT" and 200 <= status < 300)
 
 
-class StreamResponse(CookieMixin, MutableMapping[str, Any]):
+class StreamResponse(LazyStateMapping, CookieMixin, MutableMapping[str, Any]):
     """A response whose body is written piece by piece after ``await prepare(request)``."""
 
     # Defaults live on the class: a response sets only what differs, which keeps the
@@ -500,37 +501,7 @@ class StreamResponse(CookieMixin, MutableMapping[str, Any]):
         self._eof_sent = True
         self._body_length = writer.output_size
 
-    # -- mapping storage and identity -----------------------------------------------------
-
-    def _storage(self) -> dict[str, Any]:
-        state = self._state
-        if state is None:
-            state = self._state = {}
-        return state
-
-    def __getitem__(self, key: str) -> Any:
-        return self._storage()[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._storage()[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._storage()[key]
-
-    def __len__(self) -> int:
-        return len(self._storage())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._storage())
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __bool__(self) -> bool:
-        return True
+    # (mapping storage and identity: LazyStateMapping)
 
     def __repr__(self) -> str:
         if self._eof_sent:
