@@ -307,3 +307,36 @@ async def test_default_client_max_size_is_one_mebibyte() -> None:
                 await stream.send(b"z" * size)
                 data = await read_until_close(stream)
             assert data.startswith(b"HTTP/1.1 " + status), data[:40]
+
+
+@pytest.mark.parametrize(
+    ("wire", "status"),
+    [
+        (b"GET /up HTTP/1.1\r\nHost: x\r\nExpect: SECRET-expectation\r\n\r\n", 417),
+        (
+            b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded;"
+            b" charset=SECRET\r\nContent-Length: 3\r\n\r\na=b",
+            400,
+        ),
+        (
+            b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"
+            b"Content-Length: 30\r\n\r\n--B\r\nSECRET header line\r\n\r\n",
+            400,
+        ),
+        (
+            b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"
+            b'Content-Length: 90\r\n\r\n--B\r\nContent-Disposition: form-data; name="SECRET"\r\n'
+            b"Content-Type: text/plain; charset=ascii\r\n\r\n\xff\r\n--B--\r\n",
+            400,
+        ),
+    ],
+    ids=["expect", "form-charset", "multipart-header", "field-name"],
+)
+async def test_handler_level_400s_do_not_echo_the_request(wire: bytes, status: int) -> None:
+    app = Application()
+    app.router.add_route("*", "/up", Recorder("post"))
+    async with serve(app) as (url, _), raw_connection(url) as stream:
+        await stream.send(wire)
+        response = await read_response(stream, bytearray())
+    assert response.startswith(b"HTTP/1.1 %d " % status), response
+    assert b"SECRET" not in response

@@ -45,7 +45,7 @@ def _codec(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise HTTPBadRequest(text=f"Unknown charset {name!r} in the form") from None
+        raise HTTPBadRequest(text="Unknown charset in the form") from None  # no echo
 
 
 async def read_post(request: BaseRequest) -> MultiDictProxy[str | bytes | FileField]:
@@ -65,7 +65,7 @@ async def read_post(request: BaseRequest) -> MultiDictProxy[str | bytes | FileFi
                 max_size=request.client_max_size, actual_size=-1, text=str(exc)
             ) from exc
         except MultipartError as exc:
-            raise HTTPBadRequest(text=f"Malformed multipart form: {exc}") from exc
+            raise HTTPBadRequest(text="Malformed multipart form") from exc  # detail: __cause__
         return MultiDictProxy(out)
     data = await request.read()
     if data:
@@ -125,7 +125,7 @@ async def _read_multipart(request: BaseRequest, out: MultiDict[str | bytes | Fil
             try:
                 out.add(name, value.decode(charset))
             except UnicodeDecodeError:
-                raise HTTPBadRequest(text=f"Form field {name!r} is not valid {charset}") from None
+                raise HTTPBadRequest(text=f"A form field is not valid {charset}") from None
         else:
             out.add(name, value)
 
