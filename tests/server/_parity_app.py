@@ -177,6 +177,26 @@ def make_app(web: ModuleType, root: Path) -> Any:
             )
         raise web.HTTPNotFound()
 
+    @routes.post("/body/{how}")
+    async def body(request: Any) -> Any:
+        how = request.match_info["how"]
+        if how == "post-twice":
+            first, second = await request.post(), await request.post()
+            return web.json_response([list(first.items()), first is second or first == second])
+        if how == "read-after-post":
+            form = await request.post()
+            return web.json_response([list(form.items()), (await request.read()).decode()])
+        if how == "json-after-text":
+            return web.json_response([await request.text(), await request.json()])
+        if how == "content-after-read":
+            whole = await request.read()
+            return web.json_response([whole.decode(), (await request.content.read()).decode()])
+        if how == "flags":
+            return web.json_response(
+                [request.can_read_body, request.body_exists, request.content_length]
+            )
+        raise web.HTTPNotFound()
+
     routes.static("/static", root)
 
     @web.middleware

@@ -47,6 +47,8 @@ def request(target: str, method: str = "GET", headers: str = "", body: bytes = b
     ).encode() + body
 
 
+FORM = "Content-Type: application/x-www-form-urlencoded\r\n"
+
 CASES = {
     "index": request("/"),
     "head-auto": request("/", "HEAD"),
@@ -114,6 +116,14 @@ CASES = {
     "more-query": request("/more/query?a=1&a=2&b=&a=%20x"),
     "more-head-404": request("/more/none", "HEAD"),
     "head-405": request("/items", "HEAD"),
+    "body-post-twice": request("/body/post-twice", "POST", FORM, b"a=1&b=2"),
+    "body-read-after-post": request("/body/read-after-post", "POST", FORM, b"a=1&b=2"),
+    "body-json-after-text": request("/body/json-after-text", "POST", body=b'{"k": 1}'),
+    "body-content-after-read": request("/body/content-after-read", "POST", body=b"abc"),
+    "body-flags": request("/body/flags", "POST", body=b"abc"),
+    "body-flags-empty": request("/body/flags", "POST"),
+    "body-flags-chunked": request("/body/flags", "POST", "Transfer-Encoding: chunked\r\n")
+    + b"3\r\nabc\r\n0\r\n\r\n",
 }
 
 #: case -> (what differs, why). Only these parts are skipped for that case.
