@@ -363,6 +363,23 @@ class WebSocketConnection:
     def send_bytes(self, data: bytes | bytearray | memoryview) -> bytes:
         return self._message(2, bytes(data))
 
+    def send_parts(self, data: str | bytes | bytearray | memoryview) -> tuple[bytes, bytes]:
+        """A text (``str``) or binary message as (head, body), ``head + body`` its frame.
+
+        For large messages: writing both avoids copying the payload into one frame (on
+        the server side the body is the payload itself). A compressed message is all head.
+        """
+        if type(data) is str:
+            opcode, payload = 1, data.encode("utf-8")
+        else:
+            opcode, payload = 2, bytes(data)  # type: ignore[arg-type]
+        if self._codec is not None:
+            return self._message(opcode, payload), b""
+        state = self._state
+        if state is not _OPEN and state is not WSState.REMOTE_CLOSING:
+            raise LocalProtocolError(f"cannot send a message in state {state.name}")
+        return self._engine.serialize_parts(opcode, payload)
+
     def _message(self, opcode: int, payload: bytes) -> bytes:
         state = self._state
         if state is not _OPEN and state is not WSState.REMOTE_CLOSING:

@@ -46,6 +46,22 @@ class FrameEngine:
         """One frame on the wire, masked with a fresh random key when we are the client."""
         raise NotImplementedError
 
+    def serialize_parts(
+        self, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False
+    ) -> tuple[bytes, bytes]:
+        """``serialize`` as (head, body), ``head + body`` being the frame.
+
+        For large payloads: the caller writes both, so the payload is not copied into a
+        concatenation (a server's body is the payload itself). By default the whole frame
+        is the head.
+        """
+        return self.serialize(opcode, payload, fin, rsv1), b""
+
+
+#: Frames declaring at least this many payload bytes are gathered as a list of chunks
+#: while incomplete, then joined once (no re-concatenated buffer, no copy out of it).
+GATHER_SIZE = 16 * 1024
+
 
 def _fail(message: str, code: int = CloseCode.PROTOCOL_ERROR) -> WebSocketProtocolError:
     return WebSocketProtocolError(message, code)
@@ -54,7 +70,18 @@ def _fail(message: str, code: int = CloseCode.PROTOCOL_ERROR) -> WebSocketProtoc
 class FastFrameEngine(FrameEngine):
     """Pure-Python frame parsing with whole-payload unmasking (see ``_ws_mask``)."""
 
-    __slots__ = ("_allow_rsv1", "_buf", "_client", "_masks", "_max_frame_size", "_pos", "_small_ok")
+    __slots__ = (
+        "_allow_rsv1",
+        "_buf",
+        "_client",
+        "_gathered",
+        "_masks",
+        "_max_frame_size",
+        "_parts",
+        "_pending",
+        "_pos",
+        "_small_ok",
+    )
 
     def __init__(self, *, client: bool, allow_rsv1: bool = False, max_frame_size: int = 0) -> None:
         self._client = client
@@ -64,8 +91,18 @@ class FastFrameEngine(FrameEngine):
         self._masks = b""
         self._buf: bytes | bytearray = b""
         self._pos = 0
+        # A large frame's payload being gathered: its chunks, how many bytes they hold,
+        # and (payload length, opcode, fin, rsv1, mask key or None).
+        self._parts: list[bytes | memoryview] | None = None
+        self._gathered = 0
+        self._pending: tuple[int, int, bool, bool, bytes | None] = (0, 0, True, False, None)
 
     def receive_data(self, data: bytes) -> None:
+        parts = self._parts
+        if parts is not None:
+            parts.append(data)
+            self._gathered += len(data)
+            return
         buf = self._buf
         pos = self._pos
         if pos >= len(buf):
@@ -83,7 +120,7 @@ class FastFrameEngine(FrameEngine):
         pos = self._pos
         avail = len(buf) - pos
         if avail < 2:
-            return None
+            return None if self._parts is None else self._gathered_frame()
         b0 = buf[pos]
         b1 = buf[pos + 1]
         if (b0 == 0x81 or b0 == 0x82) and (b1 & 0x7F) < 126 and self._small_ok:
@@ -146,6 +183,8 @@ class FastFrameEngine(FrameEngine):
                 raise _fail("the server sent a masked frame")
             end = start + 4 + length
             if len(buf) < end:
+                if length >= GATHER_SIZE and len(buf) >= start + 4:
+                    self._gather(buf, start + 4, length, bytes(buf[start : start + 4]), b0)
                 return None
             view = memoryview(buf)
             payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
@@ -154,10 +193,70 @@ class FastFrameEngine(FrameEngine):
                 raise _fail("the client sent an unmasked frame")
             end = start + length
             if len(buf) < end:
+                if length >= GATHER_SIZE:
+                    self._gather(buf, start, length, None, b0)
                 return None
             payload = buf[start:end] if type(buf) is bytes else bytes(memoryview(buf)[start:end])
         self._pos = end
         return opcode, payload, bool(b0 & 0x80), bool(b0 & 0x40)
+
+    def _gather(
+        self, buf: bytes | bytearray, start: int, length: int, key: bytes | None, b0: int
+    ) -> None:
+        """Start gathering an incomplete large frame whose payload begins at ``start``.
+
+        Its length was checked against ``max_frame_size`` already, so what is gathered
+        is bounded.
+        """
+        self._parts = [memoryview(buf)[start:]]
+        self._gathered = len(buf) - start
+        self._pending = (length, b0 & 0x0F, bool(b0 & 0x80), bool(b0 & 0x40), key)
+        self._buf = b""
+        self._pos = 0
+
+    def _gathered_frame(self) -> Frame | None:
+        length, opcode, fin, rsv1, key = self._pending
+        extra = self._gathered - length
+        if extra < 0:
+            return None
+        parts = self._parts
+        assert parts is not None
+        if extra:
+            last = memoryview(parts[-1])
+            cut = len(last) - extra
+            parts[-1] = last[:cut]
+            self._buf = bytes(last[cut:])
+        self._parts = None
+        self._gathered = 0
+        if key is not None:
+            # Unmask chunk by chunk (each from its offset's place in the key): the
+            # chunks are small enough to stay in cache, the join is the only big copy.
+            offset = 0
+            for i, part in enumerate(parts):
+                shift = offset & 3
+                parts[i] = apply_mask(part, key[shift:] + key[:shift] if shift else key)
+                offset += len(part)
+        return opcode, b"".join(parts), fin, rsv1
+
+    def serialize_parts(
+        self, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False
+    ) -> tuple[bytes, bytes]:
+        b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+        n = len(payload)
+        if n < 126:
+            head = bytes((b0, n))
+        elif n < 0x10000:
+            head = bytes((b0, 126)) + n.to_bytes(2, "big")
+        else:
+            head = bytes((b0, 127)) + n.to_bytes(8, "big")
+        if not self._client:
+            return head, payload
+        masks = self._masks
+        if not masks:
+            masks = urandom(256)
+        key = masks[:4]
+        self._masks = masks[4:]
+        return bytes((head[0], head[1] | 0x80)) + head[2:] + key, apply_mask(payload, key)
 
     def serialize(self, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
         b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)

@@ -48,6 +48,9 @@ DEFAULT_MAX_QUEUE_SIZE = 1 << 16
 #: ``receive()`` on a closed channel returns CLOSED this many times, then raises (aiohttp).
 _CLOSED_ACCESS_LIMIT = 5
 
+#: Messages at least this long go out as two writes (header, payload): no concatenation.
+_SPLIT_SIZE = 64 * 1024
+
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 # WSMessage is a NamedTuple: tuple.__new__ builds one without its Python-level __new__
@@ -379,7 +382,18 @@ class WebSocketChannel:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         self._check_open()
-        await self._send(self._proto.send_bytes(data))
+        if len(data) < _SPLIT_SIZE:
+            await self._send(self._proto.send_bytes(data))
+            return
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("the channel is not attached to a connection")
+        head, body = self._proto.send_parts(data)
+        conn.write(head)
+        if body:
+            conn.write(body)
+        if conn.get_write_buffer_size():
+            await self._drain(conn)
 
     async def send_json(
         self, data: Any, compress: int | None = None, *, dumps: Callable[[Any], str] = json.dumps
