@@ -340,3 +340,40 @@ async def test_handler_level_400s_do_not_echo_the_request(wire: bytes, status: i
         response = await read_response(stream, bytearray())
     assert response.startswith(b"HTTP/1.1 %d " % status), response
     assert b"SECRET" not in response
+
+
+async def test_multipart_reader_on_a_body_cut_short_raises() -> None:
+    """The streaming multipart() reader surfaces a cut body as an error too."""
+    outcomes: list[Any] = []
+    done = get_backend().create_event()
+
+    async def upload(request: Any) -> Response:
+        try:
+            reader = await request.multipart()
+            parts = [(part.name, await part.read()) async for part in reader]
+            outcomes.append(parts)
+        except Exception as exc:
+            outcomes.append(exc)
+            raise
+        finally:
+            done.set()
+        return Response(text="complete?")
+
+    app = Application()
+    app.router.add_post("/up", upload)
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"1" * 100 + b"\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="b"\r\n\r\n' + b"2" * 50
+    )
+    wire = (
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"
+        b"Content-Length: 1000\r\n\r\n" + body
+    )
+    async with serve(app) as (url, _), raw_connection(url) as stream:
+        await stream.send(wire)
+        await stream.send_eof()
+        data = await read_until_close(stream)
+        with anyio.fail_after(5):
+            await done.wait()
+    assert len(outcomes) == 1 and isinstance(outcomes[0], Exception)
+    assert not data.startswith(b"HTTP/1.1 200")
