@@ -105,3 +105,14 @@ def test_send_parts_compressed_is_all_head() -> None:
     peer = WebSocketConnection("client", deflate=deflate)
     peer.receive_data(head)
     assert list(peer.events()) == [BytesMessage(BIG)]
+
+
+def test_client_masking_keys_are_fresh_across_pool_refills() -> None:
+    """Each frame takes a new key (64 per urandom call); the peer unmasks every one."""
+    client = WebSocketConnection("client")
+    frames = [client.send_text("k") for _ in range(200)] + [client.send_bytes(BIG)]
+    keys = {frame[2:6] for frame in frames[:-1]}
+    assert len(keys) > 190  # random 32-bit keys: a collision or two at most
+    peer = WebSocketConnection("server")
+    peer.receive_data(b"".join(frames))
+    assert list(peer.events()) == [TextMessage("k")] * 200 + [BytesMessage(BIG)]

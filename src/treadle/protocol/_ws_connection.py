@@ -39,6 +39,7 @@ DEFAULT_MAX_FRAGMENTS: Final = 65536
 
 _OPEN = WSState.OPEN
 _CLOSED = WSState.CLOSED
+_REMOTE_CLOSING = WSState.REMOTE_CLOSING
 _Utf8Decoder = codecs.getincrementaldecoder("utf-8")
 
 
@@ -88,6 +89,7 @@ class WebSocketConnection:
         "_msg_opcode",
         "_out",
         "_parts",
+        "_serialize",
         "_size",
         "_state",
         "client",
@@ -122,6 +124,7 @@ class WebSocketConnection:
             allow_rsv1=deflate is not None,
             max_frame_size=frame_limit,
         )
+        self._serialize = self._engine.serialize
         self._state = _OPEN
         self._error: WebSocketProtocolError | None = None
         self._eof = False
@@ -358,9 +361,15 @@ class WebSocketConnection:
         raise LocalProtocolError(f"cannot send {event!r} on a WebSocket")
 
     def send_text(self, text: str) -> bytes:
+        state = self._state
+        if (state is _OPEN or state is _REMOTE_CLOSING) and self._codec is None:
+            return self._serialize(1, text.encode("utf-8"))  # the hot path
         return self._message(1, text.encode("utf-8"))
 
     def send_bytes(self, data: bytes | bytearray | memoryview) -> bytes:
+        state = self._state
+        if (state is _OPEN or state is _REMOTE_CLOSING) and self._codec is None:
+            return self._serialize(2, bytes(data))  # the hot path
         return self._message(2, bytes(data))
 
     def send_parts(self, data: str | bytes | bytearray | memoryview) -> tuple[bytes, bytes]:

@@ -63,6 +63,16 @@ class FrameEngine:
 GATHER_SIZE = 16 * 1024
 
 
+#: Two-byte headers of small final unextended frames: ``_HEADS[opcode][mask bit | length]``.
+_HEADS = [[bytes((op | 0x80, n)) for n in range(256)] for op in range(16)]
+
+
+def _new_keys() -> list[bytes]:
+    """64 fresh masking keys from one system call (RFC 6455 5.3: strong entropy)."""
+    pool = urandom(256)
+    return [pool[i : i + 4] for i in range(0, 256, 4)]
+
+
 def _fail(message: str, code: int = CloseCode.PROTOCOL_ERROR) -> WebSocketProtocolError:
     return WebSocketProtocolError(message, code)
 
@@ -75,7 +85,7 @@ class FastFrameEngine(FrameEngine):
         "_buf",
         "_client",
         "_gathered",
-        "_masks",
+        "_keys",
         "_max_frame_size",
         "_parts",
         "_pending",
@@ -88,7 +98,7 @@ class FastFrameEngine(FrameEngine):
         self._allow_rsv1 = allow_rsv1
         self._max_frame_size = max_frame_size
         self._small_ok = not max_frame_size or max_frame_size > 125
-        self._masks = b""
+        self._keys: list[bytes] = []
         self._buf: bytes | bytearray = b""
         self._pos = 0
         # A large frame's payload being gathered: its chunks, how many bytes they hold,
@@ -251,16 +261,24 @@ class FastFrameEngine(FrameEngine):
             head = bytes((b0, 127)) + n.to_bytes(8, "big")
         if not self._client:
             return head, payload
-        masks = self._masks
-        if not masks:
-            masks = urandom(256)
-        key = masks[:4]
-        self._masks = masks[4:]
+        keys = self._keys
+        if not keys:
+            keys = self._keys = _new_keys()
+        key = keys.pop()
         return bytes((head[0], head[1] | 0x80)) + head[2:] + key, apply_mask(payload, key)
 
     def serialize(self, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
-        b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
         n = len(payload)
+        if n < 126 and fin and not rsv1:
+            # The hot path: a small whole uncompressed message or control frame.
+            if not self._client:
+                return _HEADS[opcode][n] + payload
+            keys = self._keys
+            if not keys:
+                keys = self._keys = _new_keys()
+            key = keys.pop()
+            return _HEADS[opcode][n | 0x80] + key + apply_mask(payload, key)
+        b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
         if self._client:
             if n < 126:
                 head = bytes((b0, 0x80 | n))
@@ -268,11 +286,10 @@ class FastFrameEngine(FrameEngine):
                 head = bytes((b0, 0xFE)) + n.to_bytes(2, "big")
             else:
                 head = bytes((b0, 0xFF)) + n.to_bytes(8, "big")
-            masks = self._masks
-            if not masks:
-                masks = urandom(256)  # 64 keys per system call (RFC 6455 5.3: strong entropy)
-            key = masks[:4]
-            self._masks = masks[4:]
+            keys = self._keys
+            if not keys:
+                keys = self._keys = _new_keys()
+            key = keys.pop()
             return head + key + apply_mask(payload, key)
         if n < 126:
             return bytes((b0, n)) + payload
