@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -100,6 +102,19 @@ class StartTLSServer:
         pass
 
 
+@contextlib.asynccontextmanager
+async def starttls_server(server_ctx: ssl.SSLContext) -> AsyncIterator[int]:
+    """A listening ``StartTLSServer`` on loopback: yields its port, stops it after."""
+    backend = get_backend()
+    async with backend.task_group() as group:
+        listener = await backend.serve_tcp(
+            lambda: StartTLSServer(server_ctx, group), "127.0.0.1", 0
+        )
+        async with listener:
+            yield listener.addresses[0][1]
+        group.cancel()
+
+
 async def open_plain(port: int) -> tuple[Recorder, Connection]:
     backend = get_backend()
     rec = Recorder()
@@ -115,51 +130,41 @@ async def test_start_tls_round_trip(contexts: tuple[ssl.SSLContext, ssl.SSLConte
     server_ctx, client_ctx = contexts
     backend = get_backend()
     with anyio.fail_after(20):
-        async with backend.task_group() as group:
-            listener = await backend.serve_tcp(
-                lambda: StartTLSServer(server_ctx, group), "127.0.0.1", 0
-            )
-            async with listener:
-                rec, conn = await open_plain(listener.addresses[0][1])
-                tls = await backend.start_tls(conn, client_ctx, server_hostname="localhost")
-                assert tls.ssl_object is not None
-                assert tls.ssl_object.version() is not None
-                assert tls.ssl_object.getpeercert(binary_form=True)
-                assert tls.handler is rec and tls.peername == conn.peername
-                assert rec.conn is tls and rec.made == 2
-                payload = bytes(range(256)) * 4096  # 1 MiB, more than any buffer
-                tls.write(payload)
-                await tls.drain()
-                await rec.wait_for(len(payload))
-                assert bytes(rec.data) == payload
-                tls.close()
-                with anyio.fail_after(5):
-                    await rec.lost.wait()
-                    await tls.wait_closed()
-            group.cancel()
+        async with starttls_server(server_ctx) as port:
+            rec, conn = await open_plain(port)
+            tls = await backend.start_tls(conn, client_ctx, server_hostname="localhost")
+            assert tls.ssl_object is not None
+            assert tls.ssl_object.version() is not None
+            assert tls.ssl_object.getpeercert(binary_form=True)
+            assert tls.handler is rec and tls.peername == conn.peername
+            assert rec.conn is tls and rec.made == 2
+            payload = bytes(range(256)) * 4096  # 1 MiB, more than any buffer
+            tls.write(payload)
+            await tls.drain()
+            await rec.wait_for(len(payload))
+            assert bytes(rec.data) == payload
+            tls.close()
+            with anyio.fail_after(5):
+                await rec.lost.wait()
+                await tls.wait_closed()
 
 
 async def test_start_tls_flow_control(contexts: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
     server_ctx, client_ctx = contexts
     backend = get_backend()
     with anyio.fail_after(20):
-        async with backend.task_group() as group:
-            listener = await backend.serve_tcp(
-                lambda: StartTLSServer(server_ctx, group), "127.0.0.1", 0
-            )
-            async with listener:
-                rec, conn = await open_plain(listener.addresses[0][1])
-                tls = await backend.start_tls(conn, client_ctx, server_hostname="localhost")
-                tls.pause_reading()
-                assert not tls.is_reading()
-                tls.write(b"x" * 100_000)
-                await anyio.sleep(0.05)
-                assert len(rec.data) == 0  # nothing delivered while paused
-                tls.resume_reading()
-                await rec.wait_for(100_000)
-                tls.abort()
-                await rec.lost.wait()
-            group.cancel()
+        async with starttls_server(server_ctx) as port:
+            rec, conn = await open_plain(port)
+            tls = await backend.start_tls(conn, client_ctx, server_hostname="localhost")
+            tls.pause_reading()
+            assert not tls.is_reading()
+            tls.write(b"x" * 100_000)
+            await anyio.sleep(0.05)
+            assert len(rec.data) == 0  # nothing delivered while paused
+            tls.resume_reading()
+            await rec.wait_for(100_000)
+            tls.abort()
+            await rec.lost.wait()
 
 
 async def test_start_tls_failures_abort_the_connection(
@@ -168,30 +173,24 @@ async def test_start_tls_failures_abort_the_connection(
     server_ctx, _ = contexts
     backend = get_backend()
     with anyio.fail_after(20):
-        async with backend.task_group() as group:
-            listener = await backend.serve_tcp(
-                lambda: StartTLSServer(server_ctx, group), "127.0.0.1", 0
-            )
-            async with listener:
-                port = listener.addresses[0][1]
-                # Untrusted certificate: the default context refuses it.
-                rec, conn = await open_plain(port)
-                with pytest.raises(ssl.SSLCertVerificationError):
-                    await backend.start_tls(
-                        conn, ssl.create_default_context(), server_hostname="localhost"
-                    )
-                await rec.lost.wait()
-                # Pinning the wrong certificate.
-                rec, conn = await open_plain(port)
-                loose = ssl.create_default_context()
-                loose.check_hostname = False
-                loose.verify_mode = ssl.CERT_NONE
-                with pytest.raises(ServerFingerprintMismatch):
-                    await backend.start_tls(conn, loose, verify_peer=Fingerprint(b"\x00" * 32))
-                await rec.lost.wait()
-                # Cancelled in the middle of the handshake.
-                rec, conn = await open_plain(port)
-                with anyio.move_on_after(0):
-                    await backend.start_tls(conn, loose)
-                await rec.lost.wait()
-            group.cancel()
+        async with starttls_server(server_ctx) as port:
+            # Untrusted certificate: the default context refuses it.
+            rec, conn = await open_plain(port)
+            with pytest.raises(ssl.SSLCertVerificationError):
+                await backend.start_tls(
+                    conn, ssl.create_default_context(), server_hostname="localhost"
+                )
+            await rec.lost.wait()
+            # Pinning the wrong certificate.
+            rec, conn = await open_plain(port)
+            loose = ssl.create_default_context()
+            loose.check_hostname = False
+            loose.verify_mode = ssl.CERT_NONE
+            with pytest.raises(ServerFingerprintMismatch):
+                await backend.start_tls(conn, loose, verify_peer=Fingerprint(b"\x00" * 32))
+            await rec.lost.wait()
+            # Cancelled in the middle of the handshake.
+            rec, conn = await open_plain(port)
+            with anyio.move_on_after(0):
+                await backend.start_tls(conn, loose)
+            await rec.lost.wait()
