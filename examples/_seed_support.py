@@ -1,4 +1,5 @@
-"""What the ``seed_client_*`` examples share: a local server, a CLI, gather and sleep.
+"""What the seed examples share: for ``seed_client_*`` a local server, a CLI, gather and
+sleep; for ``seed_server_*`` the command line that serves the seed's app (:func:`serve`).
 
 The seed snippets talk to public hosts (example.com, httpbin.org); the examples talk to
 :func:`local_server` instead, a tiny httpbin-like server built on ``treadle.backends``
@@ -25,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from treadle.backends import BACKEND_NAMES, Connection, get_backend, run
 from treadle.protocol import Data, EndOfMessage, Request, Response, ServerConnection
 
-__all__ = ["gather", "local_server", "main", "sleep"]
+__all__ = ["gather", "local_server", "main", "serve", "sleep"]
 
 
 def _answer(request: Request, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -151,3 +152,16 @@ def main(run_snippets: Callable[[str], Coroutine[Any, Any, None]]) -> None:
             await run_snippets(base_url)
 
     run(go, backend=args.backend)
+
+
+def serve(app: Any, description: str | None) -> None:
+    """Command line of the ``seed_server_*`` examples (the only addition to each seed):
+    ``--host``, ``--port`` and ``--backend``, then ``web.run_app(app)`` until stopped."""
+    from treadle import web
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default=None, help="default: every interface")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default="asyncio")
+    options = parser.parse_args()
+    web.run_app(app, host=options.host, port=options.port, backend=options.backend)

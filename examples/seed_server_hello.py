@@ -6,18 +6,9 @@
 
 from __future__ import annotations
 
-import argparse
+from _seed_support import serve
 
 from treadle import web
-
-
-def _options() -> argparse.Namespace:
-    """Where to listen and which event loop to run (the only additions to the seed)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default=None, help="default: every interface")
-    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    parser.add_argument("--backend", choices=("asyncio", "uvloop", "trio"), default="asyncio")
-    return parser.parse_args()
 
 
 # The seed's code, as published (only the import and the run_app options adapted).
@@ -34,5 +25,4 @@ app.add_routes([
 # fmt: on
 
 if __name__ == "__main__":
-    options = _options()
-    web.run_app(app, host=options.host, port=options.port, backend=options.backend)
+    serve(app, __doc__)
