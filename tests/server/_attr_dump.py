@@ -7,7 +7,6 @@ killed), so a test can send identical raw requests to both and compare.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import sys
 from types import ModuleType
@@ -75,17 +74,10 @@ def make_app(web: ModuleType) -> Any:
     return app
 
 
-async def _serve_aiohttp() -> None:
-    from aiohttp import web
-
-    runner = web.AppRunner(make_app(web))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"PORT {runner.addresses[0][1]}", flush=True)
-    await asyncio.Event().wait()
-
-
 if __name__ == "__main__":
     if sys.argv[1:] == ["aiohttp"]:
-        asyncio.run(_serve_aiohttp())
+        from aiohttp import web
+
+        from ._aiohttp_peer import serve_forever
+
+        serve_forever(make_app(web))

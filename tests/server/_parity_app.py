@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -236,16 +235,9 @@ def write_root(root: Path) -> Path:
     return root
 
 
-async def _serve_aiohttp(root: Path) -> None:
+if __name__ == "__main__":
     from aiohttp import web
 
-    runner = web.AppRunner(make_app(web, root))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(f"PORT {runner.addresses[0][1]}", flush=True)
-    await asyncio.Event().wait()
+    from ._aiohttp_peer import serve_forever
 
-
-if __name__ == "__main__":
-    asyncio.run(_serve_aiohttp(write_root(Path(sys.argv[1]))))
+    serve_forever(make_app(web, write_root(Path(sys.argv[1]))))

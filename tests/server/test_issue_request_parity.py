@@ -17,7 +17,7 @@ import pytest
 from treadle import web
 
 from . import _attr_dump
-from ._proc import Proc
+from ._aiohttp_peer import aiohttp_in_subprocess
 from ._serving import raw_connection, serve
 
 REQUESTS = [
@@ -53,8 +53,8 @@ VOLATILE = {"remote"}
 
 @pytest.fixture(scope="module")
 def aiohttp_port() -> Iterator[int]:
-    with Proc(["-m", "tests.server._attr_dump", "aiohttp"]) as proc:
-        yield int(proc.expect(r"^PORT (\d+)$").group(1))
+    with aiohttp_in_subprocess(["-m", "tests.server._attr_dump", "aiohttp"]) as port:
+        yield port
 
 
 async def ask(port: int, raw: bytes) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 from treadle import web
 
 from . import _parity_app
-from ._proc import Proc
+from ._aiohttp_peer import aiohttp_in_subprocess
 from ._serving import raw_connection, read_until_close, serve
 
 COMPARED_HEADERS = (
@@ -183,8 +183,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def aiohttp_port(root: Path) -> Iterator[int]:
-    with Proc(["-m", "tests.server._parity_app", str(root)]) as proc:
-        yield int(proc.expect(r"^PORT (\d+)$").group(1))
+    with aiohttp_in_subprocess(["-m", "tests.server._parity_app", str(root)]) as port:
+        yield port
 
 
 async def fetch(port: int, raw: bytes) -> Reply:
