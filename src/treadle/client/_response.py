@@ -355,11 +355,15 @@ class ClientResponse:
         if self._body is None:
             if self._released:
                 raise ClientConnectionError("Connection closed")
-            try:
-                body = await self.content.read()
-            except BaseException:
-                self.close()
-                raise
+            content = self.content
+            if content.is_eof() and content.exception() is None:
+                body = content.read_nowait()  # all of it is here: no coroutine to run
+            else:
+                try:
+                    body = await content.read()
+                except BaseException:
+                    self.close()
+                    raise
             self._body = body
             for trace in self._traces:
                 await trace.send_response_chunk_received(self.method, self._url, body)
