@@ -73,5 +73,15 @@ async def raw_connection(base_url: str) -> AsyncIterator[anyio.abc.SocketStream]
         yield stream
 
 
+async def answer_to(
+    target: Application | Callable[[Any], Awaitable[Any]], wire: bytes, **kwargs: Any
+) -> bytes:
+    """Serve ``target`` (``serve``'s keywords), send ``wire`` raw on one connection and
+    return everything the server sends until it closes."""
+    async with serve(target, **kwargs) as (url, _), raw_connection(url) as stream:
+        await stream.send(wire)
+        return await read_until_close(stream)
+
+
 def on_asyncio() -> bool:
     return sniffio.current_async_library() == "asyncio"

@@ -17,7 +17,7 @@ from treadle.server import Response
 from treadle.server._app import Application
 from treadle.server._exceptions import HTTPNotFound
 
-from ._serving import raw_connection, read_response, read_until_close, serve
+from ._serving import answer_to, raw_connection, read_response, read_until_close, serve
 
 
 async def hello(request: Any) -> Response:
@@ -107,9 +107,7 @@ async def test_bad_requests_get_a_fixed_error_and_close(request_bytes: bytes, st
         called.append(request)
         return Response(text="no")
 
-    async with serve(handler) as (url, _), raw_connection(url) as stream:
-        await stream.send(request_bytes)
-        data = await read_until_close(stream)
+    data = await answer_to(handler, request_bytes)
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 %d " % status)
     assert b"\r\nConnection: close" in head
@@ -121,9 +119,7 @@ async def test_bad_requests_get_a_fixed_error_and_close(request_bytes: bytes, st
 
 
 async def test_bad_request_after_a_good_one_is_answered_after_it() -> None:
-    async with serve(hello) as (url, _), raw_connection(url) as stream:
-        await stream.send(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nBAD\x00 / HTTP/1.1\r\n\r\n")
-        data = await read_until_close(stream)
+    data = await answer_to(hello, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nBAD\x00 / HTTP/1.1\r\n\r\n")
     assert data.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"hello GET /ok" in data
     # The core closes after the answer to the good request or answers 400: never more.

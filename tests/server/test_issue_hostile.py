@@ -16,7 +16,7 @@ from treadle.backends import get_backend
 from treadle.server import Response
 from treadle.server._app import Application
 
-from ._serving import raw_connection, read_response, read_until_close, serve
+from ._serving import answer_to, raw_connection, read_response, read_until_close, serve
 
 CHUNKED_HEAD = b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 
@@ -63,9 +63,7 @@ async def test_body_over_client_max_size_is_413_with_close_and_no_echo(chunked: 
         wire = CHUNKED_HEAD + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
     else:
         wire = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    async with serve(app) as (url, _), raw_connection(url) as stream:
-        await stream.send(wire)
-        data = await read_until_close(stream)
+    data = await answer_to(app, wire)
     head, page = head_and_body(data)
     assert head.startswith(b"HTTP/1.1 413 ")
     assert b"\r\nConnection: close" in head
@@ -192,9 +190,7 @@ async def test_small_chunk_extensions_are_accepted() -> None:
 )
 async def test_request_smuggling_is_refused(wire: bytes) -> None:
     recorder = Recorder()
-    async with serve(recorder) as (url, _), raw_connection(url) as stream:
-        await stream.send(wire)
-        data = await read_until_close(stream)
+    data = await answer_to(recorder, wire)
     head, _ = head_and_body(data)
     assert head.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 501 "))
     assert b"\r\nConnection: close" in head
@@ -282,9 +278,7 @@ async def test_post_is_bounded_across_the_whole_form_over_the_wire(file_fields: 
         b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
     )
-    async with serve(app) as (url, _), raw_connection(url) as stream:
-        await stream.send(wire)
-        data = await read_until_close(stream)
+    data = await answer_to(app, wire)
     head, _ = head_and_body(data)
     assert head.startswith(b"HTTP/1.1 413 ")
     assert b"\r\nConnection: close" in head
