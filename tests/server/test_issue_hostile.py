@@ -37,6 +37,9 @@ class Recorder:
                 value: Any = await request.json()
             elif self.how == "post":
                 value = dict(await request.post())
+            elif self.how == "multipart":
+                reader = await request.multipart()
+                value = [(part.name, await part.read()) async for part in reader]
             else:
                 value = await request.read()
         except BaseException as exc:
@@ -338,23 +341,9 @@ async def test_handler_level_400s_do_not_echo_the_request(wire: bytes, status: i
 
 async def test_multipart_reader_on_a_body_cut_short_raises() -> None:
     """The streaming multipart() reader surfaces a cut body as an error too."""
-    outcomes: list[Any] = []
-    done = get_backend().create_event()
-
-    async def upload(request: Any) -> Response:
-        try:
-            reader = await request.multipart()
-            parts = [(part.name, await part.read()) async for part in reader]
-            outcomes.append(parts)
-        except Exception as exc:
-            outcomes.append(exc)
-            raise
-        finally:
-            done.set()
-        return Response(text="complete?")
-
+    recorder = Recorder("multipart")
     app = Application()
-    app.router.add_post("/up", upload)
+    app.router.add_post("/up", recorder)
     body = (
         b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"1" * 100 + b"\r\n"
         b'--B\r\nContent-Disposition: form-data; name="b"\r\n\r\n' + b"2" * 50
@@ -368,6 +357,6 @@ async def test_multipart_reader_on_a_body_cut_short_raises() -> None:
         await stream.send_eof()
         data = await read_until_close(stream)
         with anyio.fail_after(5):
-            await done.wait()
-    assert len(outcomes) == 1 and isinstance(outcomes[0], Exception)
+            await recorder.done.wait()
+    assert len(recorder.outcomes) == 1 and isinstance(recorder.outcomes[0], Exception)
     assert not data.startswith(b"HTTP/1.1 200")
