@@ -10,11 +10,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ._interface import ConnectionHandler
+from ._interface import DEFAULT_HIGH_WATER, ConnectionHandler
 
-__all__ = ["BaseConnection", "logger"]
+__all__ = ["BaseConnection", "logger", "write_limits"]
 
 logger = logging.getLogger("treadle.backends")
+
+
+def write_limits(high: int | None, low: int | None) -> tuple[int, int]:
+    """``set_write_buffer_limits``'s (high, low) water marks as asyncio's transports
+    take them: high defaults to 64 KiB (or 4 x low), low to high / 4; high >= low >= 0."""
+    if high is None:
+        high = DEFAULT_HIGH_WATER if low is None else 4 * low
+    if low is None:
+        low = high // 4
+    if not high >= low >= 0:
+        raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+    return high, low
 
 
 class BaseConnection:
@@ -57,6 +69,16 @@ class BaseConnection:
         if self._exc is None:
             self._exc = exc
         self.abort()
+
+    def _tell_lost(self) -> None:
+        """``connection_lost(self._exc)``, once and only after ``connection_made``; a
+        handler that fails there is logged (the connection is gone anyway)."""
+        if self._started:
+            self._started = False
+            try:
+                self._handler.connection_lost(self._exc)
+            except Exception:
+                logger.exception("connection_lost() of %r failed", self._handler)
 
     def _handler_failed(self, exc: Exception, callback: str) -> None:
         # Like asyncio's "Fatal error: protocol.data_received() call failed": log, then

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
-from ._connection import BaseConnection, logger
+from ._connection import BaseConnection, logger, write_limits
 from ._interface import (
     DEFAULT_HIGH_WATER,
     DEFAULT_LOW_WATER,
@@ -198,12 +198,7 @@ class MemoryConnection(BaseConnection):
         peer = self._peer
         if peer is not None and not peer._lost:
             peer._progressed()  # a peer closing towards us is flushed now
-        if self._started:
-            self._started = False
-            try:
-                self._handler.connection_lost(self._exc)
-            except Exception:
-                logger.exception("connection_lost() of %r failed", self._handler)
+        self._tell_lost()
 
     def _start(self, handler: ConnectionHandler) -> None:
         self._handler = handler
@@ -247,12 +242,7 @@ class MemoryConnection(BaseConnection):
         return 0 if peer is None or self._lost else len(peer._inbox)
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        if high is None:
-            high = DEFAULT_HIGH_WATER if low is None else 4 * low
-        if low is None:
-            low = high // 4
-        if not high >= low >= 0:
-            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+        high, low = write_limits(high, low)
         self._high, self._low = high, low
         size = self.get_write_buffer_size()
         if size > high:

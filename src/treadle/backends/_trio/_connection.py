@@ -18,7 +18,7 @@ from typing import Any
 
 import trio
 
-from .._connection import BaseConnection, logger
+from .._connection import BaseConnection, logger, write_limits
 from .._interface import (
     DEFAULT_HIGH_WATER,
     DEFAULT_LOW_WATER,
@@ -148,12 +148,7 @@ class TrioConnection(BaseConnection):
             if event is not None:
                 event.set()
         self._closed_event.set()
-        if self._started:
-            self._started = False
-            try:
-                self._handler.connection_lost(self._exc)
-            except Exception:
-                logger.exception("connection_lost() of %r failed", self._handler)
+        self._tell_lost()
 
     def _close_socket(self) -> None:
         if self._sock.fileno() >= 0:
@@ -364,12 +359,7 @@ class TrioConnection(BaseConnection):
         return len(self._buf) + self._inflight
 
     def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        if high is None:
-            high = DEFAULT_HIGH_WATER if low is None else 4 * low
-        if low is None:
-            low = high // 4
-        if not high >= low >= 0:
-            raise ValueError(f"high ({high!r}) must be >= low ({low!r}) must be >= 0")
+        high, low = write_limits(high, low)
         self._high, self._low = high, low
         if self.get_write_buffer_size() > high:
             self._write_paused = True
