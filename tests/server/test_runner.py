@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import signal
 import socket
 import ssl
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
@@ -43,11 +44,19 @@ async def _get(url: str, **kwargs: object) -> httpx.Response:
             return await client.get(url)
 
 
-async def test_tcp_site_on_port_0_serves_and_reports_its_address() -> None:
-    server = HelloServer()
-    runner = ServerRunner(server, shutdown_timeout=3.5)
+@contextlib.asynccontextmanager
+async def set_up(runner: ServerRunner) -> AsyncIterator[ServerRunner]:
+    """``runner`` after ``setup()``, cleaned up on exit whatever the test did."""
     await runner.setup()
     try:
+        yield runner
+    finally:
+        await runner.cleanup()
+
+
+async def test_tcp_site_on_port_0_serves_and_reports_its_address() -> None:
+    server = HelloServer()
+    async with set_up(ServerRunner(server, shutdown_timeout=3.5)) as runner:
         site = TCPSite(runner, "127.0.0.1", 0)
         assert site.name == "http://127.0.0.1:0"
         await site.start()
@@ -58,8 +67,6 @@ async def test_tcp_site_on_port_0_serves_and_reports_its_address() -> None:
         response = await _get(f"http://127.0.0.1:{port}/")
         assert (response.status_code, response.content) == (200, BODY)
         assert server.requests_count == 1
-    finally:
-        await runner.cleanup()
     assert server.calls == ["pre_shutdown", ("shutdown", 3.5)]
     assert runner.server is None and runner.sites == set() and runner.addresses == []
     with pytest.raises(OSError):
@@ -67,9 +74,7 @@ async def test_tcp_site_on_port_0_serves_and_reports_its_address() -> None:
 
 
 async def test_unix_site(sock_path: str) -> None:
-    runner = ServerRunner(HelloServer())
-    await runner.setup()
-    try:
+    async with set_up(ServerRunner(HelloServer())) as runner:
         site = UnixSite(runner, sock_path)
         assert site.name == f"http://unix:{sock_path}:"
         await site.start()
@@ -77,8 +82,6 @@ async def test_unix_site(sock_path: str) -> None:
         transport = httpx.AsyncHTTPTransport(uds=sock_path)
         response = await _get("http://localhost/", transport=transport)
         assert response.content == BODY
-    finally:
-        await runner.cleanup()
     assert not Path(sock_path).exists()
 
 
@@ -105,23 +108,17 @@ async def test_https_site(ca: trustme.CA) -> None:
     ca.issue_cert("localhost").configure_cert(server_ctx)
     client_ctx = ssl.create_default_context()
     ca.configure_trust(client_ctx)
-    runner = ServerRunner(HelloServer())
-    await runner.setup()
-    try:
+    async with set_up(ServerRunner(HelloServer())) as runner:
         site = TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
         await site.start()
         port = runner.addresses[0][1]
         assert site.name == f"https://127.0.0.1:{port}"
         response = await _get(f"https://localhost:{port}/", verify=client_ctx)
         assert response.content == BODY
-    finally:
-        await runner.cleanup()
 
 
 async def test_two_sites_and_stopping_one() -> None:
-    runner = ServerRunner(HelloServer())
-    await runner.setup()
-    try:
+    async with set_up(ServerRunner(HelloServer())) as runner:
         first = TCPSite(runner, "127.0.0.1", 0)
         second = TCPSite(runner, "127.0.0.1", 0)
         await first.start()
@@ -136,20 +133,14 @@ async def test_two_sites_and_stopping_one() -> None:
         assert response.content == BODY
         with pytest.raises(RuntimeError, match="not registered"):
             await first.stop()
-    finally:
-        await runner.cleanup()
 
 
 async def test_default_ports_and_names() -> None:
-    runner = ServerRunner(HelloServer())
-    await runner.setup()
-    try:
+    async with set_up(ServerRunner(HelloServer())) as runner:
         assert TCPSite(runner).name == "http://0.0.0.0:8080"
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         assert TCPSite(runner, ssl_context=ctx).name == "https://0.0.0.0:8443"
         assert TCPSite(runner, "::1", 81).name == "http://[::1]:81"
-    finally:
-        await runner.cleanup()
 
 
 async def test_site_needs_a_set_up_runner() -> None:
@@ -163,15 +154,11 @@ async def test_site_needs_a_set_up_runner() -> None:
 
 
 async def test_site_cannot_start_twice() -> None:
-    runner = ServerRunner(HelloServer())
-    await runner.setup()
-    try:
+    async with set_up(ServerRunner(HelloServer())) as runner:
         site = TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         with pytest.raises(RuntimeError, match="already registered"):
             await site.start()
-    finally:
-        await runner.cleanup()
 
 
 async def test_failed_listen_unregisters_the_site() -> None:
@@ -191,16 +178,12 @@ async def test_failed_listen_unregisters_the_site() -> None:
 
 
 async def test_site_shutdown_timeout_is_deprecated() -> None:
-    runner = ServerRunner(HelloServer())
-    await runner.setup()
-    try:
+    async with set_up(ServerRunner(HelloServer())) as runner:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             TCPSite(runner, shutdown_timeout=5.0)
         assert [w.category for w in caught] == [DeprecationWarning]
         assert runner.shutdown_timeout == 5.0
-    finally:
-        await runner.cleanup()
 
 
 # -- AppRunner with a real Application -------------------------------------------------
