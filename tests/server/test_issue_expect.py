@@ -14,6 +14,17 @@ from ._serving import raw_connection, read_response, read_until_close, serve
 HEAD = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n"
 
 
+async def upload_after_100(stream: anyio.abc.ByteStream, head: bytes) -> bytes:
+    """Send ``head`` alone, require ``100 Continue``, then send the body ``abc``: the
+    final response."""
+    await stream.send(head)
+    with anyio.fail_after(5):
+        interim = await stream.receive()
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    await stream.send(b"abc")
+    return await read_response(stream, bytearray())
+
+
 def make_app() -> web.Application:
     async def check(request: web.Request) -> Any:
         if request.headers.get("X-Ok") != "1":
@@ -39,12 +50,7 @@ async def test_a_returned_response_refuses_without_100_continue() -> None:
 
 async def test_accepted_upload_gets_100_continue_then_the_answer() -> None:
     async with serve(make_app()) as (url, _), raw_connection(url) as stream:
-        await stream.send(HEAD + b"X-Ok: 1\r\n\r\n")
-        with anyio.fail_after(5):
-            interim = await stream.receive()
-        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
-        await stream.send(b"abc")
-        answer = await read_response(stream, bytearray())
+        answer = await upload_after_100(stream, HEAD + b"X-Ok: 1\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"got abc")
 
 
@@ -78,12 +84,7 @@ async def test_an_aiohttp_style_expect_handler_writing_100_by_hand_works() -> No
     app = web.Application()
     app.router.add_post("/up", upload, expect_handler=check)
     async with serve(app) as (url, _), raw_connection(url) as stream:
-        await stream.send(HEAD + b"AUTH: mysecret\r\n\r\n")
-        with anyio.fail_after(5):
-            interim = await stream.receive()
-        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
-        await stream.send(b"abc")
-        answer = await read_response(stream, bytearray())
+        answer = await upload_after_100(stream, HEAD + b"AUTH: mysecret\r\n\r\n")
         # Sent at once this time: no second 100, and no error.
         await stream.send(HEAD + b"AUTH: mysecret\r\n\r\nxyz")
         second = await read_response(stream, bytearray())
