@@ -14,7 +14,7 @@ the connection after a protocol error) the bytes wait in :meth:`data_to_send`.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final, Literal
 
 from ._errors import LocalProtocolError
@@ -92,6 +92,7 @@ class WebSocketConnection:
         "_serialize",
         "_size",
         "_state",
+        "_whole",
         "client",
         "engine",
     )
@@ -125,6 +126,9 @@ class WebSocketConnection:
             max_frame_size=frame_limit,
         )
         self._serialize = self._engine.serialize
+        self._whole: Callable[[bytes], tuple[int, bytes] | None] | None = getattr(
+            self._engine, "whole_frame", None
+        )
         self._state = _OPEN
         self._error: WebSocketProtocolError | None = None
         self._eof = False
@@ -150,6 +154,37 @@ class WebSocketConnection:
             raise LocalProtocolError("receive_data() called with data after EOF")
         elif self._error is None:
             self._engine.receive_data(data)
+
+    def receive_message(self, data: bytes) -> str | bytes | None:
+        """A fast path for a transport's data callback, fast engine only.
+
+        When ``data`` is exactly one whole small unfragmented text or binary frame, and
+        nothing else is pending, return its message (``str`` or ``bytes``) without
+        building events. Otherwise (or on any doubt: bad UTF-8, over the size limit, a
+        message or error in progress, after EOF or the closing handshake) return None
+        having consumed nothing: then call :meth:`receive_data` and :meth:`events`.
+        """
+        whole = self._whole
+        if (
+            whole is None
+            or self._error is not None
+            or self._msg_opcode
+            or self._eof
+            or self._state is _CLOSED
+        ):
+            return None
+        frame = whole(data)
+        if frame is None:
+            return None
+        opcode, payload = frame
+        if self._max_size and len(payload) > self._max_size:
+            return None
+        if opcode == 1:
+            try:
+                return payload.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return payload
 
     def events(self) -> Iterator[Event]:
         """Every event available now (stops at ``NEED_DATA``; raises like next_event).

@@ -210,6 +210,29 @@ class FastFrameEngine(FrameEngine):
         self._pos = end
         return opcode, payload, bool(b0 & 0x80), bool(b0 & 0x40)
 
+    def whole_frame(self, data: bytes) -> tuple[int, bytes] | None:
+        """``(opcode, payload)`` when ``data`` is exactly one small whole text or binary
+        frame, correctly masked or not, and no bytes are pending; else None.
+
+        Consumes nothing: on None the caller feeds ``data`` the ordinary way, which
+        parses it again (and raises whatever a bad frame deserves).
+        """
+        if self._pos < len(self._buf) or self._parts is not None or not self._small_ok:
+            return None
+        n = len(data)
+        if n < 2:
+            return None
+        b0 = data[0]
+        if b0 != 0x81 and b0 != 0x82:
+            return None
+        b1 = data[1]
+        if self._client:
+            if b1 < 126 and n == 2 + b1:
+                return b0 & 0x0F, data[2:]
+        elif 0x80 <= b1 < 0xFE and n == 6 + (b1 & 0x7F):
+            return b0 & 0x0F, apply_mask(data[6:], data[2:6])
+        return None
+
     def _gather(
         self, buf: bytes | bytearray, start: int, length: int, key: bytes | None, b0: int
     ) -> None:

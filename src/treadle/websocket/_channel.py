@@ -145,11 +145,26 @@ class WebSocketChannel:
 
     def data_received(self, data: bytes) -> None:
         proto = self._proto
-        proto.receive_data(data)
         if self._timer is not None:
             self._awaiting_pong = False  # any traffic proves the peer alive (aiohttp 3.10)
             self._timer.arm_after(self._heartbeat)  # type: ignore[arg-type]
         queue = self._queue
+        message = proto.receive_message(data)
+        if message is not None:
+            # The hot path: ``data`` was one whole small message (no event objects).
+            if not self._closed:
+                msg_type = _TEXT if type(message) is str else _BINARY
+                queue.append(_new_message(WSMessage, (msg_type, message, None)))
+                self._queued_bytes += len(message)
+                if self._queued_bytes > self._max_queue and self._conn is not None:
+                    self._paused = True
+                    self._conn.pause_reading()
+            waiter = self._waiter  # _wake(), inlined: queued, or closed
+            if waiter is not None:
+                self._waiter = None
+                waiter.set()
+            return
+        proto.receive_data(data)
         try:
             for event in proto.events():
                 kind = type(event)
