@@ -67,6 +67,18 @@ async def read_response(stream: anyio.abc.ByteStream, buffer: bytearray) -> byte
         return head + b"\r\n\r\n" + rest[:length]
 
 
+def dechunk(body: bytes) -> bytes:
+    """The data of a chunked body (RFC 9112 7.1), extensions and trailers dropped."""
+    out = b""
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out, body = out + body[:size], body[size + 2 :]
+    return out
+
+
 @contextlib.asynccontextmanager
 async def raw_connection(base_url: str) -> AsyncIterator[anyio.abc.SocketStream]:
     async with await anyio.connect_tcp("127.0.0.1", port_of(base_url)) as stream:

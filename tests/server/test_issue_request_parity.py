@@ -18,7 +18,7 @@ from treadle import web
 
 from . import _attr_dump
 from ._aiohttp_peer import aiohttp_in_subprocess
-from ._serving import raw_connection, serve
+from ._serving import dechunk, raw_connection, read_response, serve
 
 REQUESTS = [
     b"GET /plain HTTP/1.1\r\nHost: example.com\r\n\r\n",
@@ -61,40 +61,15 @@ async def ask(port: int, raw: bytes) -> dict[str, Any]:
     async with raw_connection(f"http://127.0.0.1:{port}") as stream:
         await stream.send(raw)
         with anyio.fail_after(10):
-            data = await _one(stream)
+            data = await read_response(stream, bytearray())
     head, _, body = data.partition(b"\r\n\r\n")
     # aiohttp answers HTTP/1.0 requests with "HTTP/1.0 200"; treadle with its own
     # version, as RFC 9110 2.5 asks: both are fine for an HTTP/1.0 client.
     assert head.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")), data
     if b"Transfer-Encoding: chunked" in head:
-        body = _dechunk(body)
+        body = dechunk(body)
     result: dict[str, Any] = json.loads(body)
     return result
-
-
-async def _one(stream: anyio.abc.SocketStream) -> bytes:
-    data = bytearray()
-    while b"\r\n\r\n" not in data:
-        data += await stream.receive()
-    head, _, rest = bytes(data).partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(rest) < length:
-        rest += await stream.receive()
-    return head + b"\r\n\r\n" + rest
-
-
-def _dechunk(body: bytes) -> bytes:
-    out = b""
-    while True:
-        size_line, _, body = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            return out
-        out, body = out + body[:size], body[size + 2 :]
 
 
 @pytest.mark.parametrize("raw", REQUESTS, ids=[r.split(b" ", 2)[1].decode() for r in REQUESTS])

@@ -19,7 +19,7 @@ from treadle import web
 
 from . import _parity_app
 from ._aiohttp_peer import aiohttp_in_subprocess
-from ._serving import raw_connection, read_until_close, serve
+from ._serving import dechunk, raw_connection, read_until_close, serve
 
 COMPARED_HEADERS = (
     "content-type",
@@ -153,7 +153,7 @@ class Reply:
             name, _, value = line.partition(":")
             self.headers.setdefault(name.strip().lower(), []).append(value.strip())
         if not head_only and self.headers.get("transfer-encoding") == ["chunked"]:
-            body = _dechunk(body)
+            body = dechunk(body)
         self.body = body
 
     def view(self) -> dict[str, object]:
@@ -163,17 +163,6 @@ class Reply:
             if values is not None:
                 seen[name] = sorted(values)
         return seen
-
-
-def _dechunk(body: bytes) -> bytes:
-    out = b""
-    while body:
-        size_line, _, body = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out, body = out + body[:size], body[size + 2 :]
-    return out
 
 
 @pytest.fixture(scope="module")
