@@ -51,6 +51,18 @@ class Recorder:
         return Response(text=f"{request.path} {len(value)}")
 
 
+async def cut_upload(app: Application, recorder: Recorder, wire: bytes) -> bytes:
+    """Send ``wire`` then EOF (a body cut short): what the server answers, once the
+    recorder's handler has finished with it."""
+    async with serve(app) as (url, _), raw_connection(url) as stream:
+        await stream.send(wire)
+        await stream.send_eof()
+        data = await read_until_close(stream)
+        with anyio.fail_after(5):
+            await recorder.done.wait()
+    return data
+
+
 def head_and_body(data: bytes) -> tuple[bytes, bytes]:
     head, _, body = data.partition(b"\r\n\r\n")
     return head, body
@@ -252,12 +264,7 @@ async def test_body_cut_short_surfaces_as_an_error(how: str, chunked: bool) -> N
     else:
         head = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
         wire = head % (content_type, len(full)) + part
-    async with serve(app) as (url, _), raw_connection(url) as stream:
-        await stream.send(wire)
-        await stream.send_eof()
-        data = await read_until_close(stream)
-        with anyio.fail_after(5):
-            await recorder.done.wait()
+    data = await cut_upload(app, recorder, wire)
     assert len(recorder.outcomes) == 1
     outcome = recorder.outcomes[0]
     assert isinstance(outcome, Exception), f"{how}() returned {outcome!r} for a cut body"
@@ -352,11 +359,6 @@ async def test_multipart_reader_on_a_body_cut_short_raises() -> None:
         b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\n"
         b"Content-Length: 1000\r\n\r\n" + body
     )
-    async with serve(app) as (url, _), raw_connection(url) as stream:
-        await stream.send(wire)
-        await stream.send_eof()
-        data = await read_until_close(stream)
-        with anyio.fail_after(5):
-            await recorder.done.wait()
+    data = await cut_upload(app, recorder, wire)
     assert len(recorder.outcomes) == 1 and isinstance(recorder.outcomes[0], Exception)
     assert not data.startswith(b"HTTP/1.1 200")
