@@ -92,3 +92,10 @@ def test_declines_with_bytes_pending_a_limit_or_after_eof(side: str) -> None:
 def test_wsproto_engine_has_no_fast_path() -> None:
     conn = WebSocketConnection("client", engine="wsproto")
     assert conn.receive_message(WebSocketConnection("server").send_text("x")) is None
+
+
+def test_a_bytearray_goes_the_ordinary_way() -> None:
+    frame = WebSocketConnection("server").send_bytes(b"abc")
+    conn = WebSocketConnection("client")
+    assert conn.receive_message(bytearray(frame)) is None
+    assert conn.receive_message(frame) == b"abc"

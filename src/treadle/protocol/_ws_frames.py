@@ -220,7 +220,7 @@ class FastFrameEngine(FrameEngine):
         if self._pos < len(self._buf) or self._parts is not None or not self._small_ok:
             return None
         n = len(data)
-        if n < 2:
+        if n < 2 or type(data) is not bytes:  # a payload sliced from bytes is bytes
             return None
         b0 = data[0]
         if b0 != 0x81 and b0 != 0x82:
