@@ -5,13 +5,7 @@ backend talks to the same server."""
 from __future__ import annotations
 
 import gzip
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -20,58 +14,19 @@ import pytest
 import treadle as aiohttp
 
 from ._asgi_app import ENCODED_TEXT
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait_ready(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"hypercorn exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"GET /status/200 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                if sock.recv(100).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("hypercorn did not answer within the deadline")
+from ._uvicorn_server import asgi_server
 
 
 @pytest.fixture(scope="module")
 def hypercorn_url() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    port = sock.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hypercorn",
-            "tests.client._asgi_app:app",
-            "--bind",
-            f"fd://{sock.fileno()}",
-            "--worker-class",
-            "asyncio",
-            "--log-level",
-            "warning",
+    with asgi_server(
+        "hypercorn",
+        lambda fd: [
+            "hypercorn", "tests.client._asgi_app:app", "--bind", f"fd://{fd}",
+            "--worker-class", "asyncio", "--log-level", "warning",
         ],
-        pass_fds=(sock.fileno(),),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_ready(port, proc, time.monotonic() + 30)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.kill()
-        proc.wait(10)
-        sock.close()
+    ) as url:  # fmt: skip
+        yield url
 
 
 def header(data: dict[str, Any], name: str) -> list[str]:
